@@ -1,0 +1,58 @@
+/** fusemix devices list | show | eval */
+import type { CommandModule } from 'yargs';
+import { DIMENSIONS, formatQuantity } from '../../core/units.ts';
+import { listPresetNames, loadPreset, specOf, type LoadedPreset } from '../../devices/index.ts';
+import { type GlobalArgs, printJson, say, table } from '../util.ts';
+
+function presetView(p: LoadedPreset) {
+  const spec = specOf(p.kind)!;
+  const params: Record<string, { value: unknown; unit: string; display: string; source: string; doc: string }> = {};
+  for (const [k, fs] of Object.entries(spec)) {
+    const v = (p.params as Record<string, unknown>)[k];
+    if (v === undefined) continue;
+    const unit = fs.kind === 'quantity' || fs.kind === 'list' ? DIMENSIONS[fs.dim] : '';
+    const display = Array.isArray(v)
+      ? `[${(v as number[]).map((x) => formatQuantity(x, unit)).join(', ')}]`
+      : typeof v === 'number'
+        ? formatQuantity(v, unit)
+        : String(v);
+    params[k] = { value: v, unit, display, source: p.sources[k] ?? '', doc: fs.doc };
+  }
+  return { name: p.name, kind: p.kind, description: p.description ?? '', file: p.file, params, ...(p.fit ? { fit: p.fit } : {}) };
+}
+
+export const devicesCommand: CommandModule<GlobalArgs, GlobalArgs & { action: string; preset?: string }> = {
+  command: 'devices <action> [preset]',
+  describe: 'list the device presets, show one (values in SI, with units and sources), or evaluate it',
+  builder: (y) =>
+    y
+      .positional('action', { choices: ['list', 'show', 'eval'] as const, describe: 'what to do' })
+      .positional('preset', { type: 'string', describe: 'preset name (see devices list) or path to a JSON file' }),
+  handler: async (args) => {
+    if (args.action === 'list') {
+      const rows = listPresetNames().map((n) => {
+        const p = loadPreset(n);
+        return { name: n, kind: p.kind, description: p.description ?? '' };
+      });
+      if (args.json) printJson(rows);
+      else say(args, table(rows.map((r) => [r.name, r.kind, r.description]), ['preset', 'kind', 'description']));
+      return;
+    }
+    const { UsageArgError } = await import('./errors.ts');
+    if (!args.preset) throw new UsageArgError('preset', `a preset name or path after "devices ${args.action}"`);
+    const p = loadPreset(args.preset);
+    if (args.action === 'show') {
+      const v = presetView(p);
+      if (args.json) printJson(v);
+      else {
+        say(args, `${v.name} (${v.kind})${v.description ? `: ${v.description}` : ''}`);
+        say(args, table(Object.entries(v.params).map(([k, e]) => [k, e.display, e.source]), ['param', 'value', 'source']));
+      }
+      return;
+    }
+    const { evaluateDevice } = await import('../../devices/evaluate.ts');
+    const out = evaluateDevice(p, args as unknown as Record<string, unknown>);
+    if (args.json) printJson(out);
+    else say(args, table(out.rows, out.header));
+  },
+};

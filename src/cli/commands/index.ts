@@ -1,0 +1,8 @@
+/** Every CLI command module, in the order `fusemix --help` lists them. One line each. */
+import type { CommandModule } from 'yargs';
+import { devicesCommand } from './devices.ts';
+
+// biome-ignore lint: heterogeneous command argument types
+export const commands: Array<CommandModule<any, any>> = [
+  devicesCommand,
+];

@@ -1,0 +1,48 @@
+/**
+ * The fusemix command line. Thin: it parses, calls library functions and prints.
+ * Exit codes: 0 success, 2 bad input (any FusemixError or bad arguments), 1 internal error.
+ */
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { FusemixError } from '../core/errors.ts';
+import { fusemixVersion } from '../core/io.ts';
+import { commands } from './commands/index.ts';
+
+export async function main(argv: string[]): Promise<number> {
+  let exitCode = 0;
+  const cli = yargs(argv)
+    .scriptName('fusemix')
+    .usage('$0 <command> [options]\n\nMACAM-enabled analog activation: devices, netlists, photonic meshes and SuperMixer.')
+    .option('json', { type: 'boolean', describe: 'machine-readable JSON on stdout' })
+    .option('quiet', { alias: 'q', type: 'boolean', describe: 'no progress or chatter' })
+    .version(fusemixVersion())
+    .strict()
+    .demandCommand(1, 'Give a command; see fusemix --help')
+    .recommendCommands()
+    .wrap(Math.min(110, process.stdout.columns ?? 100))
+    .fail((msg, err) => {
+      if (err) throw err;
+      throw new UsageError(msg);
+    });
+  for (const c of commands) cli.command(c);
+  try {
+    await cli.parseAsync();
+  } catch (e) {
+    exitCode = reportError(e);
+  }
+  return exitCode;
+}
+
+class UsageError extends FusemixError {}
+
+function reportError(e: unknown): number {
+  if (e instanceof FusemixError) {
+    process.stderr.write(`fusemix: ${e.message.replace(/\s*\n\s*/g, ' ').trim()}\n`);
+    return e.exitCode;
+  }
+  process.stderr.write(`fusemix: internal error (a bug; please report it):\n${(e as Error)?.stack ?? String(e)}\n`);
+  return 1;
+}
+
+const code = await main(hideBin(process.argv));
+process.exitCode = code;

@@ -1,0 +1,3 @@
+/** Device models: each module registers its preset kind on import. */
+export * from './preset.ts';
+export * from './mtj.ts';
