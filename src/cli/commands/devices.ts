@@ -2,6 +2,7 @@
 import type { CommandModule } from 'yargs';
 import { DIMENSIONS, formatQuantity } from '../../core/units.ts';
 import { listPresetNames, loadPreset, specOf, type LoadedPreset } from '../../devices/index.ts';
+import '../../devices/photodetector.ts';
 import { type GlobalArgs, printJson, say, table } from '../util.ts';
 
 function presetView(p: LoadedPreset) {
@@ -21,13 +22,20 @@ function presetView(p: LoadedPreset) {
   return { name: p.name, kind: p.kind, description: p.description ?? '', file: p.file, params, ...(p.fit ? { fit: p.fit } : {}) };
 }
 
-export const devicesCommand: CommandModule<GlobalArgs, GlobalArgs & { action: string; preset?: string }> = {
+export const devicesCommand: CommandModule<GlobalArgs, GlobalArgs & { action: string; preset?: string; state?: string; bias?: string; vgs?: string; vds?: string }> = {
   command: 'devices <action> [preset]',
   describe: 'list the device presets, show one (values in SI, with units and sources), or evaluate it',
   builder: (y) =>
     y
       .positional('action', { choices: ['list', 'show', 'eval'] as const, describe: 'what to do' })
-      .positional('preset', { type: 'string', describe: 'preset name (see devices list) or path to a JSON file' }),
+      .positional('preset', { type: 'string', describe: 'preset name (see devices list) or path to a JSON file' })
+      .option('state', { type: 'string', describe: 'eval: MTJ state P,AP; DW-MTJ AP fractions 0,0.5,1; MACAM "fLo,fHi"' })
+      .option('bias', { type: 'string', describe: 'eval: bias voltages, e.g. 0,0.1,0.2 or "300 mV"' })
+      .option('vgs', { type: 'string', describe: 'eval (mosfet): gate-source voltages' })
+      .option('vds', { type: 'string', describe: 'eval (mosfet): drain-source voltages' })
+      .example('$0 devices list', 'every shipped preset')
+      .example('$0 devices show dwmtj-pt-5notch-hi --json', 'values in SI with their sources')
+      .example('$0 devices eval mtj-alamdar --state P,AP --bias 0,0.5', 'R and I at two biases'),
   handler: async (args) => {
     if (args.action === 'list') {
       const rows = listPresetNames().map((n) => {
@@ -52,7 +60,7 @@ export const devicesCommand: CommandModule<GlobalArgs, GlobalArgs & { action: st
     }
     const { evaluateDevice } = await import('../../devices/evaluate.ts');
     const out = evaluateDevice(p, args as unknown as Record<string, unknown>);
-    if (args.json) printJson(out);
+    if (args.json) printJson({ kind: out.kind, preset: out.preset, rows: out.values });
     else say(args, table(out.rows, out.header));
   },
 };
