@@ -295,8 +295,11 @@ export function createFusedUnit(opts: FusedUnitOptions): FusedUnit {
       hiEnabled: k !== undefined,
     });
   }
-  // 3. each row outputs the code nearest the mean ideal code over its programmed interval
-  for (const row of rows) {
+  // 3. each row outputs the code nearest the mean ideal code over its programmed interval; the end
+  //    rows also serve every clamped input beyond the range, so they keep the ideal end codes
+  rows[0]!.code = transferCode(ideal, xr[0], xr);
+  rows[rows.length - 1]!.code = transferCode(ideal, xr[1], xr);
+  for (const row of rows.slice(1, -1)) {
     const n = 64;
     let sum = 0;
     for (let i = 0; i < n; i++) {

@@ -22,7 +22,7 @@ function presetView(p: LoadedPreset) {
   return { name: p.name, kind: p.kind, description: p.description ?? '', file: p.file, params, ...(p.fit ? { fit: p.fit } : {}) };
 }
 
-export const devicesCommand: CommandModule<GlobalArgs, GlobalArgs & { action: string; preset?: string; state?: string; bias?: string; vgs?: string; vds?: string }> = {
+export const devicesCommand: CommandModule<GlobalArgs, GlobalArgs & { action?: string; preset?: string; state?: string; bias?: string; vgs?: string; vds?: string }> = {
   command: 'devices <action> [preset]',
   describe: 'list the device presets, show one (values in SI, with units and sources), or evaluate it',
   builder: (y) =>
