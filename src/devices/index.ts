@@ -6,3 +6,4 @@ export * from './mosfet.ts';
 export * from './macam.ts';
 export * from './adc.ts';
 export * from './digital.ts';
+export * from './photodetector.ts';

@@ -1,0 +1,533 @@
+/**
+ * Netlist builder: renders fusemix's device models, MACAM cells, fused activation columns and
+ * testbenches as ngspice netlists from the handlebars templates in templates/ (one law, two
+ * renderings: the equations live in src/devices; the templates only print them).
+ *
+ * Everything printed is deterministic (no dates): the same inputs give the same bytes. Numbers go
+ * through `formatSpice` (one formatter). Each netlist starts with a comment header naming the
+ * fusemix version, the presets, the transistor library and the seed (or "none").
+ *
+ * The match line (ML) starts at V_DD through `.ic v(ml)=V_DD` (no UIC): ngspice computes the
+ * operating point with ML held at V_DD, so at t = 0 every gate node (G1, G2, inverter output) sits
+ * at its static value and the ML then discharges through T2/T6 for t_eval. That is exactly the
+ * behavioral model's definition (ML at V_DD at t = 0, static pull-down gates, V_ML(t_eval) vs
+ * V_sense); a precharge transistor driven by a PRE pulse would add a finite precharge edge and
+ * charge sharing that the behavioral model leaves out, so the comparison would no longer be exact.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Handlebars from 'handlebars';
+import { ConfigError } from '../core/errors.ts';
+import { fusemixVersion, PACKAGE_ROOT } from '../core/io.ts';
+import { stream } from '../core/rng.ts';
+import { formatSpice } from '../core/units.ts';
+import { type DwmtjParams, dwmtjRp, readSeriesResistance } from '../devices/dwmtj.ts';
+import {
+  type CellDeviation,
+  type MacamCell,
+  cellSigmas,
+  lowerBound,
+  sampleDeviation,
+  stablePositions,
+  upperBound,
+} from '../devices/macam.ts';
+import type { MosfetParams } from '../devices/mosfet.ts';
+import type { MtjParams } from '../devices/mtj.ts';
+import type { FusedUnit } from '../units/fused.ts';
+
+export type TransistorModel = 'level1' | 'bsim4';
+export const TRANSISTOR_MODELS: readonly TransistorModel[] = ['level1', 'bsim4'];
+export type TestbenchKind = 'dc' | 'tran' | 'mc';
+export const TESTBENCH_KINDS: readonly TestbenchKind[] = ['dc', 'tran', 'mc'];
+
+export const TEMPLATES_DIR = join(PACKAGE_ROOT, 'templates');
+
+/** The one number formatter for netlists (SPICE suffixes, 10 significant digits). */
+export function spiceNum(x: number): string {
+  return formatSpice(x);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Handlebars environment
+
+let hbs: typeof Handlebars | undefined;
+const compiled = new Map<string, Handlebars.TemplateDelegate>();
+
+function env(): typeof Handlebars {
+  if (hbs) return hbs;
+  const h = Handlebars.create();
+  h.registerPartial('fetwrappers', readFileSync(join(TEMPLATES_DIR, 'models', 'fet-wrappers.lib.hbs'), 'utf8'));
+  hbs = h;
+  return h;
+}
+
+/** Render templates/<name> with a context (strict: a missing field is an error). */
+export function renderTemplate(name: string, ctx: object): string {
+  let t = compiled.get(name);
+  if (!t) {
+    t = env().compile(readFileSync(join(TEMPLATES_DIR, name), 'utf8'), { noEscape: true, strict: true });
+    compiled.set(name, t);
+  }
+  return t(ctx);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Header and libraries
+
+export interface HeaderInfo {
+  /** what the netlist is */
+  what: string;
+  presets: Record<string, string>;
+  model: TransistorModel | 'none';
+  /** the seed and what it seeds, or undefined for "none" */
+  seed?: { value: number | string; what: string };
+}
+
+function modelDescription(model: TransistorModel | 'none', presets: Record<string, string>): string {
+  if (model === 'none') return 'none';
+  if (model === 'level1') return `level1 (SPICE level-1 cards rendered from ${presets.nmos ?? 'nmos'} / ${presets.pmos ?? 'pmos'})`;
+  return 'bsim4 (templates/models/bsim4.lib.hbs; assumption card, see its comments)';
+}
+
+export function renderHeader(h: HeaderInfo): string {
+  const presets = Object.entries(h.presets)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
+  return renderTemplate('header.cir.hbs', {
+    version: fusemixVersion(),
+    what: h.what,
+    presets: presets || 'none',
+    modelDesc: modelDescription(h.model, h.presets),
+    seedLine: h.seed ? `${String(h.seed.value)} (${h.seed.what})` : 'none (no random draws)',
+  });
+}
+
+/** The level-1 library (fm_nch/fm_pch cards + fm_nfet/fm_pfet wrappers) rendered from two presets. */
+export function renderLevel1Library(nmos: MosfetParams, pmos: MosfetParams, names: { nmos: string; pmos: string } = { nmos: 'nmos', pmos: 'pmos' }): string {
+  if (nmos.polarity !== 'nmos' || pmos.polarity !== 'pmos') throw new ConfigError(undefined, 'nmos/pmos', 'an nmos and a pmos preset', `${nmos.polarity}/${pmos.polarity}`);
+  return renderTemplate('models/level1.lib.hbs', {
+    nmosName: names.nmos,
+    pmosName: names.pmos,
+    nVto: spiceNum(nmos.vto),
+    nKp: spiceNum(nmos.kp),
+    nLambda: spiceNum(nmos.lambda),
+    pVto: spiceNum(pmos.vto),
+    pKp: spiceNum(pmos.kp),
+    pLambda: spiceNum(pmos.lambda),
+  });
+}
+
+/** The BSIM4 library (assumption card + the same wrappers). */
+export function renderBsim4Library(): string {
+  return renderTemplate('models/bsim4.lib.hbs', {});
+}
+
+/** The transistor library of a cell for a model choice. */
+export function modelLibrary(cell: MacamCell, model: TransistorModel): string {
+  if (model === 'level1') return renderLevel1Library(cell.nmos, cell.pmos, { nmos: cell.presets.nmos ?? 'nmos', pmos: cell.presets.pmos ?? 'pmos' });
+  if (model === 'bsim4') return renderBsim4Library();
+  throw new ConfigError(undefined, '--model', `one of ${TRANSISTOR_MODELS.join(', ')}`, model);
+}
+
+/** The MTJ and DW-MTJ read-path subcircuits (fm_mtj, fm_dwmtj). */
+export function mtjSubckts(): string {
+  return `${renderTemplate('mtj.cir.hbs', {})}${renderTemplate('dwmtj.cir.hbs', {})}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// MACAM cell
+
+export type CellVariant = 'both' | 'lo' | 'hi';
+export const CELL_SUBCKT: Record<CellVariant, string> = { both: 'fm_cell', lo: 'fm_cell_lo', hi: 'fm_cell_hi' };
+
+/** The three cell subcircuits (both branches; lower branch only; upper branch only). */
+export function cellSubckts(cell: MacamCell, nominal: { fLo: number; fHi: number } = { fLo: 0, fHi: 0 }): string {
+  const p = cell.params;
+  const rsLo = readSeriesResistance(cell.lo);
+  const rsHi = readSeriesResistance(cell.hi);
+  const lN = cell.nmos.l;
+  const lP = cell.pmos.l;
+  return renderTemplate('macam-cell.cir.hbs', {
+    cellName: cell.name,
+    variants: [
+      { name: CELL_SUBCKT.both, doc: 'both branches', lo: true, hi: true },
+      { name: CELL_SUBCKT.lo, doc: 'lower-bound branch only (T6 and the upper branch omitted)', lo: true, hi: false },
+      { name: CELL_SUBCKT.hi, doc: 'upper-bound branch only (T2 and the lower branch omitted)', lo: false, hi: true },
+    ],
+    fLo: spiceNum(nominal.fLo),
+    fHi: spiceNum(nominal.fHi),
+    rpLo: spiceNum(dwmtjRp(cell.lo)),
+    rpHi: spiceNum(dwmtjRp(cell.hi)),
+    tmrLo: spiceNum(cell.lo.tmr0),
+    tmrHi: spiceNum(cell.hi.tmr0),
+    vhLo: spiceNum(cell.lo.vh),
+    vhHi: spiceNum(cell.hi.vh),
+    rsLoPositive: rsLo > 0,
+    rsHiPositive: rsHi > 0,
+    rsLo: spiceNum(rsLo),
+    rsHi: spiceNum(rsHi),
+    lN: spiceNum(lN),
+    lP: spiceNum(lP),
+    wT1: spiceNum(p.wlT1 * lN),
+    wT2: spiceNum(p.wlT2 * lN),
+    wT3: spiceNum(p.wlT3 * lN),
+    wT4: spiceNum(p.wlT4 * lP),
+    wT5: spiceNum(p.wlT5 * lN),
+    wT6: spiceNum(p.wlT6 * lN),
+  });
+}
+
+const clamp01 = (f: number) => Math.min(1, Math.max(0, f));
+
+/** Instance parameters of a cell (wall positions, and every deviation explicitly when given). */
+export function cellInstanceParams(cell: MacamCell, fLo: number, fHi: number, dev?: CellDeviation): string {
+  const parts = [`f1=${spiceNum(clamp01(fLo + (dev?.dfLo ?? 0)))}`, `f2=${spiceNum(clamp01(fHi + (dev?.dfHi ?? 0)))}`];
+  if (dev) {
+    parts.push(
+      `rp1=${spiceNum(dwmtjRp(cell.lo) * (dev.rpLo ?? 1))}`,
+      `rp2=${spiceNum(dwmtjRp(cell.hi) * (dev.rpHi ?? 1))}`,
+      `tmr1=${spiceNum(cell.lo.tmr0 * (dev.tmrLo ?? 1))}`,
+      `tmr2=${spiceNum(cell.hi.tmr0 * (dev.tmrHi ?? 1))}`,
+    );
+    (['T1', 'T2', 'T3', 'T4', 'T5', 'T6'] as const).forEach((t, i) => parts.push(`dv${i + 1}=${spiceNum(dev.dvto?.[t] ?? 0)}`));
+  }
+  return parts.join(' ');
+}
+
+/** Solver options of every transient deck (tight enough for micro-volt bounds). */
+export const TRAN_OPTIONS = '.options reltol=1e-6 abstol=1e-15 vntol=1e-9 chgtol=1e-20 trtol=1 itl4=100';
+
+/** `.tran` card ending at t_eval, writing only the last few points (the state at t_eval). */
+export function tranCard(tEval: number, points = 400): string {
+  return `.tran ${spiceNum(tEval / points)} ${spiceNum(tEval)} ${spiceNum(tEval * (1 - 2 / points))}`;
+}
+
+/** One cell instance of a cell-array deck. */
+export interface CellInstance {
+  variant: CellVariant;
+  fLo: number;
+  fHi: number;
+  /** data-line voltage (V) */
+  vdl: number;
+  dev?: CellDeviation;
+}
+
+export interface CellArrayOptions {
+  model?: TransistorModel;
+  what?: string;
+  seed?: { value: number | string; what: string };
+  /** extra comment lines per instance (e.g. the MC sample index) */
+  comments?: string[];
+}
+
+/**
+ * A transient deck of independent cell instances, each with its own data-line source and its own
+ * match line `ml<i>` (capacitor C_ML, started at V_DD), all solved together to t_eval. Only the
+ * match lines are saved.
+ */
+export function renderCellArray(cell: MacamCell, instances: readonly CellInstance[], opts: CellArrayOptions = {}): { netlist: string; mlNodes: string[] } {
+  const model = opts.model ?? 'level1';
+  const p = cell.params;
+  const out: string[] = [];
+  out.push(renderHeader({ what: opts.what ?? `${instances.length} MACAM cell instances, transient to t_eval`, presets: cell.presets, model, ...(opts.seed ? { seed: opts.seed } : {}) }));
+  if (opts.seed) out.push(`.option seed=${seedNumber(opts.seed.value)}`);
+  out.push(TRAN_OPTIONS, '', modelLibrary(cell, model), mtjSubckts(), cellSubckts(cell));
+  out.push(`Vsl sl 0 ${spiceNum(p.vsl)}`, `Vdd vdd 0 ${spiceNum(p.vdd)}`);
+  const mlNodes: string[] = [];
+  const ics: string[] = [];
+  instances.forEach((ins, i) => {
+    if (opts.comments?.[i]) out.push(`* ${opts.comments[i]}`);
+    out.push(`Vdl${i} dl${i} 0 ${spiceNum(ins.vdl)}`);
+    out.push(`X${i} sl dl${i} ml${i} vdd ${CELL_SUBCKT[ins.variant]} ${cellInstanceParams(cell, ins.fLo, ins.fHi, ins.dev)}`);
+    out.push(`C${i} ml${i} 0 ${spiceNum(p.cMl)}`);
+    ics.push(`.ic v(ml${i})=${spiceNum(p.vdd)}`);
+    mlNodes.push(`ml${i}`);
+  });
+  out.push(...ics);
+  out.push(...saveCards(mlNodes));
+  out.push(tranCard(p.tEval), '.end', '');
+  return { netlist: out.join('\n'), mlNodes };
+}
+
+function saveCards(nodes: string[], perLine = 16): string[] {
+  const lines: string[] = [];
+  for (let i = 0; i < nodes.length; i += perLine) lines.push(`.save ${nodes.slice(i, i + perLine).map((n) => `v(${n})`).join(' ')}`);
+  return lines;
+}
+
+/** An integer for `.option seed` from a numeric or string run seed (strings hash to 31 bits). */
+export function seedNumber(seed: number | string): number {
+  if (typeof seed === 'number' && Number.isInteger(seed) && seed >= 0 && seed < 2 ** 31) return seed;
+  return stream(seed, 'ngspice-seed').int(2 ** 31 - 1) + 1;
+}
+
+/** Default wall positions of a cell for netlists: the widest window (lowest V_lo, highest V_hi). */
+export function defaultPositions(cell: MacamCell): { fLo: number; fHi: number } {
+  const lo = stablePositions(cell.lo);
+  const hi = stablePositions(cell.hi);
+  return { fLo: lo.length ? Math.max(...lo) : 1, fHi: hi.length ? Math.min(...hi) : 0 };
+}
+
+export interface RenderCellOptions {
+  fLo?: number;
+  fHi?: number;
+  model?: TransistorModel;
+  /** data-line voltage of the example instance (default: middle of the nominal window) */
+  vdl?: number;
+}
+
+/**
+ * A runnable deck of one MACAM cell (both branches) at one data-line voltage: the cell subcircuits,
+ * the library, one instance, ML started at V_DD, transient to t_eval.
+ */
+export function renderCell(cell: MacamCell, opts: RenderCellOptions = {}): string {
+  const d = defaultPositions(cell);
+  const fLo = opts.fLo ?? d.fLo;
+  const fHi = opts.fHi ?? d.fHi;
+  const vdl = opts.vdl ?? midWindow(cell, fLo, fHi);
+  return renderCellArray(cell, [{ variant: 'both', fLo, fHi, vdl }], {
+    model: opts.model ?? 'level1',
+    what: `MACAM cell ${cell.name} (fLo=${spiceNum(fLo)}, fHi=${spiceNum(fHi)}) at V_DL=${spiceNum(vdl)} V, transient to t_eval`,
+  }).netlist;
+}
+
+function midWindow(cell: MacamCell, fLo: number, fHi: number): number {
+  const lo = lowerBound(cell, fLo);
+  const hi = upperBound(cell, fHi);
+  if (Number.isFinite(lo) && Number.isFinite(hi)) return 0.5 * (lo + hi);
+  return 0.5 * cell.params.vdd;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fused activation column
+
+/** Priority-encoder expression: the lowest row whose sense output is high gives its code, else 0. */
+function encoderExpr(codes: readonly number[], senseNode: (k: number) => string): string {
+  let e = '0';
+  for (let k = codes.length - 1; k >= 0; k--) e = `(V(${senseNode(k)}) > 0.5 ? ${codes[k]} : ${e})`;
+  return e;
+}
+
+/** The fused activation column subcircuit `fm_col` (ports: xin dl sl vdd code ml0..ml<K-1>). */
+export function columnSubckt(unit: FusedUnit): string {
+  const c = unit.cell;
+  const p = c.params;
+  const [x0, x1] = unit.inputRange;
+  const [w0, w1] = unit.window;
+  const k = unit.rows.length;
+  const mls = Array.from({ length: k }, (_, i) => `ml${i}`);
+  const lines: string[] = [];
+  lines.push(`* fused activation column: ${unit.fn.name}, ${unit.bits} bits, ${k} rows of ${c.name} (src/units/fused.ts)`);
+  lines.push('*   ports: xin = input x (V = x), dl = data line, code = priority-encoded output, ml<k> = match lines');
+  lines.push(`.subckt fm_col xin dl sl vdd code ${mls.join(' ')}`);
+  lines.push(`* input driver: x in [${spiceNum(x0)}, ${spiceNum(x1)}] -> V_DL in [${spiceNum(w0)}, ${spiceNum(w1)}] V, linear, clamped`);
+  lines.push(`Bdrv dl 0 V = min(max(${spiceNum(w0)} + (V(xin) - (${spiceNum(x0)})) * ${spiceNum((w1 - w0) / (x1 - x0))}, ${spiceNum(w0)}), ${spiceNum(w1)})`);
+  unit.rows.forEach((r, i) => {
+    const variant: CellVariant | undefined = r.loEnabled && r.hiEnabled ? 'both' : r.loEnabled ? 'lo' : r.hiEnabled ? 'hi' : undefined;
+    const bounds = `[${Number.isFinite(r.vLo) ? spiceNum(r.vLo) : '-inf'}, ${Number.isFinite(r.vHi) ? spiceNum(r.vHi) : 'inf'}) V`;
+    lines.push(`* row ${i}: code ${r.code}, behavioral bounds ${bounds}${r.loEnabled ? '' : ', lower pull-down T2 omitted'}${r.hiEnabled ? '' : ', upper pull-down T6 omitted'}`);
+    if (variant) lines.push(`Xr${i} sl dl ml${i} vdd ${CELL_SUBCKT[variant]} ${cellInstanceParams(c, r.fLo, r.fHi)}`);
+    lines.push(`Cml${i} ml${i} 0 ${spiceNum(p.cMl)}`);
+  });
+  lines.push(`* sense comparators: s<k> = 1 when V(ml<k>) > V_sense = ${spiceNum(p.vSense)} V`);
+  unit.rows.forEach((_, i) => lines.push(`Bs${i} s${i} 0 V = V(ml${i}) > ${spiceNum(p.vSense)} ? 1 : 0`));
+  lines.push('* priority encoder: the lowest matching row wins; no match gives code 0');
+  lines.push(`Benc code 0 V = ${encoderExpr(unit.rows.map((r) => r.code), (i) => `s${i}`)}`);
+  lines.push('.ends fm_col', '');
+  return lines.join('\n');
+}
+
+export interface RenderUnitOptions {
+  /** inputs x, one column instance each */
+  inputs: readonly number[] | Float64Array;
+  model?: TransistorModel;
+  what?: string;
+}
+
+/** Node names of column instance i in a unit deck. */
+export function unitNodes(i: number, rows: number): { x: string; dl: string; code: string; ml: string[] } {
+  return { x: `x${i}`, dl: `dl${i}`, code: `code${i}`, ml: Array.from({ length: rows }, (_, k) => `ml${i}_${k}`) };
+}
+
+function unitPresets(unit: FusedUnit): Record<string, string> {
+  return { unit: `fused-${unit.fn.name}-${unit.bits}b`, ...unit.cell.presets };
+}
+
+/**
+ * A transient deck of the fused activation unit: one column instance per input (its own input
+ * source, data line and match lines), all searched together to t_eval. Saves code, dl and ml nodes.
+ */
+export function renderUnit(unit: FusedUnit, opts: RenderUnitOptions): string {
+  const model = opts.model ?? 'level1';
+  const c = unit.cell;
+  const p = c.params;
+  const k = unit.rows.length;
+  const inputs = Array.from(opts.inputs);
+  const out: string[] = [];
+  out.push(
+    renderHeader({
+      what: opts.what ?? `fused ${unit.fn.name} ${unit.bits}-bit unit, searches of ${inputs.length} inputs (transient to t_eval)`,
+      presets: unitPresets(unit),
+      model,
+    }),
+  );
+  out.push(TRAN_OPTIONS, '', modelLibrary(c, model), mtjSubckts(), cellSubckts(c), columnSubckt(unit));
+  out.push(`Vsl sl 0 ${spiceNum(p.vsl)}`, `Vdd vdd 0 ${spiceNum(p.vdd)}`);
+  const save: string[] = [];
+  const ics: string[] = [];
+  inputs.forEach((x, i) => {
+    const n = unitNodes(i, k);
+    out.push(`Vx${i} ${n.x} 0 ${spiceNum(x)}`);
+    out.push(`Xc${i} ${n.x} ${n.dl} sl vdd ${n.code} ${n.ml.join(' ')} fm_col`);
+    for (const m of n.ml) ics.push(`.ic v(${m})=${spiceNum(p.vdd)}`);
+    save.push(n.code, n.dl, ...n.ml);
+  });
+  out.push(...ics, ...saveCards(save), tranCard(p.tEval), '.end', '');
+  return out.join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Testbenches
+
+export interface TestbenchOptions {
+  cell: MacamCell;
+  model?: TransistorModel;
+  fLo?: number;
+  fHi?: number;
+  /** dc: sweep step of V_DL (V), default 1 mV */
+  step?: number;
+  /** tran: the unit and its inputs (default: 33 inputs evenly over the input range) */
+  unit?: FusedUnit;
+  inputs?: readonly number[] | Float64Array;
+  /** mc: seed and sample count (default 1 and 100) */
+  seed?: number | string;
+  samples?: number;
+}
+
+/**
+ * Testbenches:
+ *  - dc:   one cell (both branches), ML held at V_DD, DC sweep of V_DL over [0, V_DD]: G1, G2 and the
+ *          inverter output (x1.g1, x1.g2, x1.inv) vs V_DL;
+ *  - tran: the unit's searches over a list of inputs (codes at t_eval), see renderUnit;
+ *  - mc:   `samples` Monte Carlo instances of one cell, each branch alone at its nominal behavioral
+ *          bound, with the deviations of sample i drawn from stream(seed, 'macam-mc', i) (the same
+ *          draws as boundDistribution) rendered explicitly; V_ML(t_eval) - V_sense shows the spread.
+ */
+export function renderTestbench(kind: TestbenchKind, opts: TestbenchOptions): string {
+  const cell = opts.cell;
+  const model = opts.model ?? 'level1';
+  const d = defaultPositions(cell);
+  const fLo = opts.fLo ?? d.fLo;
+  const fHi = opts.fHi ?? d.fHi;
+  const p = cell.params;
+  if (kind === 'dc') {
+    const step = opts.step ?? 1e-3;
+    const out: string[] = [];
+    out.push(renderHeader({ what: `DC sweep of the data line of MACAM cell ${cell.name} (fLo=${spiceNum(fLo)}, fHi=${spiceNum(fHi)}): G1, G2, inverter output vs V_DL`, presets: cell.presets, model }));
+    out.push('.options reltol=1e-9 abstol=1e-18 vntol=1e-12', '', modelLibrary(cell, model), mtjSubckts(), cellSubckts(cell));
+    out.push(`Vsl sl 0 ${spiceNum(p.vsl)}`, `Vdd vdd 0 ${spiceNum(p.vdd)}`, `* ML held at its precharge level V_DD`, `Vml ml 0 ${spiceNum(p.vdd)}`);
+    out.push(`Vdl dl 0 0`, `X1 sl dl ml vdd ${CELL_SUBCKT.both} ${cellInstanceParams(cell, fLo, fHi)}`);
+    out.push('.save v(dl) v(x1.g1) v(x1.g2) v(x1.inv) i(vml)');
+    out.push(`.dc Vdl 0 ${spiceNum(p.vdd)} ${spiceNum(step)}`, '.end', '');
+    return out.join('\n');
+  }
+  if (kind === 'tran') {
+    if (!opts.unit) throw new ConfigError(undefined, 'unit', 'a fused unit for the tran testbench', 'none');
+    const u = opts.unit;
+    const inputs = opts.inputs ?? Array.from({ length: 33 }, (_, i) => u.inputRange[0] + ((u.inputRange[1] - u.inputRange[0]) * i) / 32);
+    return renderUnit(u, { inputs, model, what: `transient searches of the fused ${u.fn.name} ${u.bits}-bit unit over ${inputs.length} inputs (codes at t_eval)` });
+  }
+  if (kind === 'mc') {
+    const n = opts.samples ?? 100;
+    const seed = opts.seed ?? 1;
+    if (!Number.isInteger(n) || n < 1) throw new ConfigError(undefined, '--samples', 'a positive integer', n);
+    const vlo = lowerBound(cell, fLo);
+    const vhi = upperBound(cell, fHi);
+    const sig = cellSigmas(cell);
+    const instances: CellInstance[] = [];
+    const comments: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const dev = sampleDeviation(stream(seed, 'macam-mc', i), sig);
+      instances.push({ variant: 'lo', fLo, fHi, vdl: finiteOr(vlo, 0), dev }, { variant: 'hi', fLo, fHi, vdl: finiteOr(vhi, p.vdd), dev });
+      comments.push(`sample ${i}, lower branch at the nominal V_lo`, `sample ${i}, upper branch at the nominal V_hi`);
+    }
+    return renderCellArray(cell, instances, {
+      model,
+      comments,
+      what: `Monte Carlo of MACAM cell ${cell.name} (fLo=${spiceNum(fLo)}, fHi=${spiceNum(fHi)}): ${n} samples, each branch at its nominal bound`,
+      seed: { value: seed, what: `deviations of sample i from stream(seed, 'macam-mc', i), fusemix sampleDeviation` },
+    }).netlist;
+  }
+  throw new ConfigError(undefined, '--kind', `one of ${TESTBENCH_KINDS.join(', ')}`, kind);
+}
+
+const finiteOr = (x: number, d: number) => (Number.isFinite(x) ? x : d);
+
+// ---------------------------------------------------------------------------------------------
+// MTJ element test
+
+export interface MtjTestOptions {
+  /** two-state MTJs to render, each in state P (f = 0) and AP (f = 1) */
+  mtj?: MtjParams;
+  /** DW-MTJ read paths to render at these AP fractions */
+  dwmtj?: DwmtjParams;
+  fractions?: readonly number[];
+  /** sweep of the common bias source (V) */
+  sweep?: { from: number; to: number; step: number };
+}
+
+/**
+ * A DC-sweep deck of MTJ elements in parallel on one bias source `vb`, each through its own 0 V
+ * ammeter: `vsm_p`, `vsm_ap` (two-state MTJ), `vsd<i>` (DW-MTJ read path at fractions[i]).
+ * Currents are i(vsm_p) etc. (positive from vb into the device).
+ */
+export function renderMtjTest(opts: MtjTestOptions): string {
+  const sw = opts.sweep ?? { from: -1, to: 1, step: 0.05 };
+  const out: string[] = [];
+  out.push(renderHeader({ what: 'MTJ / DW-MTJ read-path elements on a swept bias (DC)', presets: {}, model: 'none' }));
+  out.push('.options reltol=1e-12 abstol=1e-20 vntol=1e-15 gmin=1e-30', '', mtjSubckts());
+  out.push('Vb vb 0 0');
+  const save: string[] = [];
+  if (opts.mtj) {
+    const m = opts.mtj;
+    const rp = m.ra / m.area;
+    for (const [st, f] of [
+      ['p', 0],
+      ['ap', 1],
+    ] as const) {
+      out.push(`Vsm_${st} vb nm_${st} 0`, `Xm_${st} nm_${st} 0 fm_mtj f=${f} rp=${spiceNum(rp)} tmr0=${spiceNum(m.tmr0)} vh=${spiceNum(m.vh)}`);
+      save.push(`i(vsm_${st})`);
+    }
+  }
+  if (opts.dwmtj) {
+    const d = opts.dwmtj;
+    const rs = readSeriesResistance(d);
+    (opts.fractions ?? [0, 0.5, 1]).forEach((f, i) => {
+      const sub = rs > 0 ? `fm_dwmtj f=${spiceNum(f)} rp=${spiceNum(dwmtjRp(d))} tmr0=${spiceNum(d.tmr0)} vh=${spiceNum(d.vh)} rs=${spiceNum(rs)}` : `fm_mtj f=${spiceNum(f)} rp=${spiceNum(dwmtjRp(d))} tmr0=${spiceNum(d.tmr0)} vh=${spiceNum(d.vh)}`;
+      out.push(`Vsd${i} vb nd${i} 0`, `Xd${i} nd${i} 0 ${sub}`);
+      save.push(`i(vsd${i})`);
+    });
+  }
+  out.push(`.save v(vb) ${save.join(' ')}`, `.dc Vb ${spiceNum(sw.from)} ${spiceNum(sw.to)} ${spiceNum(sw.step)}`, '.end', '');
+  return out.join('\n');
+}
+
+/** A DC deck of one level-1 MOSFET (fm_nfet or fm_pfet) with gate and drain sources: i(vd) vs V_DS, nested over V_GS. */
+export function renderMosfetTest(
+  nmos: MosfetParams,
+  pmos: MosfetParams,
+  which: 'nmos' | 'pmos',
+  wl: number,
+  sweep: { vds: [number, number, number]; vgs: [number, number, number] },
+): string {
+  const out: string[] = [];
+  const p = which === 'nmos' ? nmos : pmos;
+  out.push(renderHeader({ what: `level-1 ${which} DC sweep, W/L=${spiceNum(wl)}`, presets: {}, model: 'level1' }));
+  out.push('.options reltol=1e-12 abstol=1e-20 vntol=1e-15 gmin=1e-30', '', renderLevel1Library(nmos, pmos));
+  out.push('Vg g 0 0', 'Vd d 0 0');
+  out.push(`X1 d g 0 0 ${which === 'nmos' ? 'fm_nfet' : 'fm_pfet'} wch=${spiceNum(wl * p.l)} lch=${spiceNum(p.l)}`);
+  const [a, b, c] = sweep.vds;
+  const [e, f, g] = sweep.vgs;
+  out.push('.save v(d) v(g) i(vd)', `.dc Vd ${spiceNum(a)} ${spiceNum(b)} ${spiceNum(c)} Vg ${spiceNum(e)} ${spiceNum(f)} ${spiceNum(g)}`, '.end', '');
+  return out.join('\n');
+}
