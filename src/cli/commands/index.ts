@@ -1,8 +1,16 @@
 /** Every CLI command module, in the order `fusemix --help` lists them. One line each. */
 import type { CommandModule } from 'yargs';
 import { devicesCommand } from './devices.ts';
+import { cellCommand } from './cell.ts';
+import { unitCommand } from './unit.ts';
+import { simulateCommand } from './simulate.ts';
+import { meshCommand } from './mesh.ts';
 
 // biome-ignore lint: heterogeneous command argument types
 export const commands: Array<CommandModule<any, any>> = [
   devicesCommand,
+  cellCommand,
+  unitCommand,
+  simulateCommand,
+  meshCommand,
 ];

@@ -1,0 +1,17 @@
+/**
+ * fusemix public API. Everything the CLI does, a script can do by importing from here.
+ *
+ *   import { createFusedUnit, compareUnit, loadMacamCell, cellBounds } from 'fusemix';
+ */
+export * from './core/errors.ts';
+export { parseQuantity, formatSpice, formatQuantity, DIMENSIONS, type Dimension } from './core/units.ts';
+export { stream, Rng, type Seed } from './core/rng.ts';
+export { writeFileAtomic, writeJsonAtomic, makeManifest, fusemixVersion, sha256, type RunManifest } from './core/io.ts';
+export * from './devices/index.ts';
+export * from './units/activations.ts';
+export * from './units/digital-path.ts';
+export * from './units/fused.ts';
+export * from './units/compare.ts';
+export * as photonic from './photonic/index.ts';
+export * as spice from './spice/index.ts';
+export { linePlot, type Series, type PlotOptions } from './report/svg.ts';
