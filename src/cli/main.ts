@@ -7,6 +7,7 @@ import { hideBin } from 'yargs/helpers';
 import { FusemixError } from '../core/errors.ts';
 import { fusemixVersion } from '../core/io.ts';
 import { commands } from './commands/index.ts';
+import { describeCommands, givenOnCommandLine, loadConfig } from './config.ts';
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
@@ -15,6 +16,17 @@ export async function main(argv: string[]): Promise<number> {
     .usage('$0 <command> [options]\n\nMACAM-enabled analog activation: devices, netlists, photonic meshes and SuperMixer.')
     .option('json', { type: 'boolean', describe: 'machine-readable JSON on stdout' })
     .option('quiet', { alias: 'q', type: 'boolean', describe: 'no progress or chatter' })
+    .option('config', { type: 'string', describe: 'project config (JSON, one section per command; see fusemix init); flags override it' })
+    .middleware((a) => {
+      if (!a.config) return;
+      const cmd = String(a._[0] ?? '');
+      const cfg = loadConfig(String(a.config), describeCommands(commands));
+      for (const [k, v] of Object.entries(cfg[cmd] ?? {})) {
+        if (givenOnCommandLine(argv, k)) continue;
+        a[k] = v;
+        a[k.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase())] = v;
+      }
+    }, true)
     .version(fusemixVersion())
     .strict()
     .demandCommand(1, 'Give a command; see fusemix --help')
