@@ -2,7 +2,6 @@
 import type { CommandModule } from 'yargs';
 import { DIMENSIONS, formatQuantity } from '../../core/units.ts';
 import { listPresetNames, loadPreset, specOf, type LoadedPreset } from '../../devices/index.ts';
-import '../../devices/photodetector.ts';
 import { type GlobalArgs, printJson, say, table } from '../util.ts';
 
 function presetView(p: LoadedPreset) {

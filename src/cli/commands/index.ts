@@ -1,6 +1,7 @@
 /** Every CLI command module, in the order `fusemix --help` lists them. One line each. */
 import type { CommandModule } from 'yargs';
 import { devicesCommand } from './devices.ts';
+import { initCommand } from './init.ts';
 import { cellCommand } from './cell.ts';
 import { unitCommand } from './unit.ts';
 import { simulateCommand } from './simulate.ts';
@@ -8,6 +9,7 @@ import { meshCommand } from './mesh.ts';
 
 // biome-ignore lint: heterogeneous command argument types
 export const commands: Array<CommandModule<any, any>> = [
+  initCommand,
   devicesCommand,
   cellCommand,
   unitCommand,
