@@ -27,7 +27,7 @@ export function describeCommands(commands: Array<CommandModule<any, any>>): Reco
     let y = yargs([]);
     if (typeof c.builder === 'function') y = c.builder(y) as typeof y;
     else if (c.builder) y = y.options(c.builder);
-    const o = y.getOptions() as unknown as {
+    const o = (y as unknown as { getOptions(): unknown }).getOptions() as {
       key: Record<string, boolean>;
       number: string[];
       string: string[];

@@ -1,0 +1,462 @@
+/** Built-in layers: Dense, Conv2d, MaxPool2d, Flatten, ReLU and a generic element-wise Activation. */
+import { stream, type Seed } from '../core/rng.ts';
+import {
+  col2im,
+  colSums,
+  convOutSize,
+  im2col,
+  matmul,
+  matmulTA,
+  matmulTB,
+  maxPoolBackward,
+  maxPoolForward,
+  transposeBatched,
+  type ConvGeometry,
+} from './kernels.ts';
+import { Scratch, type ActivationSite, type BackwardOptions, type ForwardOptions, type Layer } from './layer.ts';
+import { flatMatrix, matrixData, type Param } from './param.ts';
+import type { Matrix } from 'ml-matrix';
+
+/**
+ * Hook 1, effective weights: called once per forward evaluation with the ideal weights W (rows =
+ * fan-in, cols = fan-out, row-major; read-only, do not modify) and returns the weights actually used
+ * in the product (same length; a fresh array or one the transform owns). The photonic MZI model maps W
+ * onto meshes and resamples its non-idealities here. Backward is straight-through: the product's
+ * gradients are formed with the effective weights, and dL/dW_eff is applied to the ideal W as is.
+ */
+export type WeightTransform = (
+  W: Float64Array,
+  rows: number,
+  cols: number,
+  ctx: { readonly training: boolean; readonly layer: string },
+) => Float64Array;
+
+export type InitScheme = 'he' | 'glorot';
+
+/**
+ * Fill a fan-in x fan-out weight array from `stream(seed, 'init', name)`: He = normal(0, sqrt(2/fanIn)),
+ * Glorot = uniform(+-sqrt(6/(fanIn + fanOut))).
+ */
+export function initWeights(w: Float64Array, fanIn: number, fanOut: number, scheme: InitScheme, seed: Seed, name: string): void {
+  const rng = stream(seed, 'init', name);
+  if (scheme === 'he') rng.fillNormal(w, 0, Math.sqrt(2 / fanIn));
+  else {
+    const a = Math.sqrt(6 / (fanIn + fanOut));
+    rng.fillUniform(w, -a, a);
+  }
+}
+
+function effectiveWeights(
+  W: Float64Array,
+  rows: number,
+  cols: number,
+  t: WeightTransform | undefined,
+  training: boolean,
+  layer: string,
+): Float64Array {
+  if (!t) return W;
+  const e = t(W, rows, cols, { training, layer });
+  if (e.length !== W.length) throw new RangeError(`${layer}: weightTransform returned ${e.length} values, expected ${W.length}`);
+  return e;
+}
+
+export interface DenseOptions {
+  readonly name: string;
+  readonly seed: Seed;
+  /** Weight init (default 'he'). */
+  readonly init?: InitScheme;
+  /** Include a bias (default true). */
+  readonly bias?: boolean;
+  readonly weightTransform?: WeightTransform;
+}
+
+/** y = x W + b with W a fan-in x fan-out Matrix (in x out), b of length out. */
+export class Dense implements Layer {
+  readonly kind = 'dense';
+  readonly name: string;
+  readonly outShape: readonly number[];
+  readonly W: Matrix;
+  readonly b: Float64Array | undefined;
+  readonly dW: Float64Array;
+  readonly db: Float64Array | undefined;
+  weightTransform: WeightTransform | undefined;
+  private readonly w: Float64Array;
+  private x: Float64Array = new Float64Array(0);
+  private wEff: Float64Array;
+  private readonly yBuf = new Scratch();
+  private readonly dxBuf = new Scratch();
+
+  constructor(
+    readonly inSize: number,
+    readonly outSize: number,
+    opts: DenseOptions,
+  ) {
+    this.name = opts.name;
+    this.outShape = [outSize];
+    this.w = new Float64Array(inSize * outSize);
+    initWeights(this.w, inSize, outSize, opts.init ?? 'he', opts.seed, opts.name);
+    this.W = flatMatrix(inSize, outSize, this.w);
+    this.dW = new Float64Array(inSize * outSize);
+    if (opts.bias ?? true) {
+      this.b = new Float64Array(outSize);
+      this.db = new Float64Array(outSize);
+    }
+    this.weightTransform = opts.weightTransform;
+    this.wEff = this.w;
+  }
+
+  forward(x: Float64Array, batch: number, opts: ForwardOptions): Float64Array {
+    const w = matrixData(this.W);
+    const wEff = effectiveWeights(w, this.inSize, this.outSize, this.weightTransform, opts.training, this.name);
+    const y = this.yBuf.get(batch * this.outSize);
+    matmul(x, wEff, y, batch, this.inSize, this.outSize, false, this.b);
+    if (opts.training) {
+      this.x = x;
+      this.wEff = wEff;
+    }
+    return y;
+  }
+
+  backward(dy: Float64Array, batch: number, opts: BackwardOptions): Float64Array {
+    matmulTA(this.x, dy, this.dW, this.inSize, batch, this.outSize);
+    if (this.db) colSums(dy, batch, this.outSize, this.db);
+    if (!opts.needInputGrad) return new Float64Array(0);
+    const dx = this.dxBuf.get(batch * this.inSize);
+    matmulTB(dy, this.wEff, dx, batch, this.outSize, this.inSize);
+    return dx;
+  }
+
+  params(): Param[] {
+    const p: Param[] = [{ name: `${this.name}.W`, value: this.W, grad: this.dW }];
+    if (this.b && this.db) p.push({ name: `${this.name}.b`, value: this.b, grad: this.db });
+    return p;
+  }
+}
+
+export interface Conv2dOptions {
+  readonly name: string;
+  readonly seed: Seed;
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly height: number;
+  readonly width: number;
+  /** Square kernel size (default 3). */
+  readonly kernel?: number;
+  readonly stride?: number;
+  /** Zero padding (default kernel >> 1, i.e. 'same' at stride 1). */
+  readonly padding?: number;
+  readonly init?: InitScheme;
+  readonly bias?: boolean;
+  readonly weightTransform?: WeightTransform;
+}
+
+/**
+ * 2-D convolution on NCHW samples via im2col and the matmul kernel. W is a (C * k * k) x outChannels
+ * Matrix (fan-in x fan-out, like Dense), so the same weightTransform hook applies.
+ */
+export class Conv2d implements Layer {
+  readonly kind = 'conv2d';
+  readonly name: string;
+  readonly inSize: number;
+  readonly outSize: number;
+  readonly outShape: readonly number[];
+  readonly geometry: ConvGeometry;
+  readonly outChannels: number;
+  readonly W: Matrix;
+  readonly b: Float64Array | undefined;
+  readonly dW: Float64Array;
+  readonly db: Float64Array | undefined;
+  weightTransform: WeightTransform | undefined;
+  private readonly fanIn: number;
+  private wEff: Float64Array;
+  private readonly colsBuf = new Scratch();
+  private readonly ytBuf = new Scratch();
+  private readonly yBuf = new Scratch();
+  private readonly dytBuf = new Scratch();
+  private readonly dcolsBuf = new Scratch();
+  private readonly dxBuf = new Scratch();
+  private cols: Float64Array = new Float64Array(0);
+
+  constructor(opts: Conv2dOptions) {
+    const k = opts.kernel ?? 3;
+    const stride = opts.stride ?? 1;
+    const padding = opts.padding ?? k >> 1;
+    const oh = convOutSize(opts.height, k, stride, padding);
+    const ow = convOutSize(opts.width, k, stride, padding);
+    if (!(oh > 0 && ow > 0)) throw new RangeError(`${opts.name}: kernel ${k} does not fit ${opts.height} x ${opts.width}`);
+    this.name = opts.name;
+    this.geometry = {
+      channels: opts.inChannels,
+      height: opts.height,
+      width: opts.width,
+      kernel: k,
+      stride,
+      padding,
+      outHeight: oh,
+      outWidth: ow,
+    };
+    this.outChannels = opts.outChannels;
+    this.inSize = opts.inChannels * opts.height * opts.width;
+    this.outShape = [opts.outChannels, oh, ow];
+    this.outSize = opts.outChannels * oh * ow;
+    this.fanIn = opts.inChannels * k * k;
+    const w = new Float64Array(this.fanIn * opts.outChannels);
+    initWeights(w, this.fanIn, opts.outChannels * k * k, opts.init ?? 'he', opts.seed, opts.name);
+    this.W = flatMatrix(this.fanIn, opts.outChannels, w);
+    this.wEff = w;
+    this.dW = new Float64Array(w.length);
+    if (opts.bias ?? true) {
+      this.b = new Float64Array(opts.outChannels);
+      this.db = new Float64Array(opts.outChannels);
+    }
+    this.weightTransform = opts.weightTransform;
+  }
+
+  forward(x: Float64Array, batch: number, opts: ForwardOptions): Float64Array {
+    const g = this.geometry;
+    const P = g.outHeight * g.outWidth;
+    const OC = this.outChannels;
+    const w = matrixData(this.W);
+    const wEff = effectiveWeights(w, this.fanIn, OC, this.weightTransform, opts.training, this.name);
+    const cols = im2col(x, batch, g, this.colsBuf.get(batch * P * this.fanIn));
+    const yt = matmul(cols, wEff, this.ytBuf.get(batch * P * OC), batch * P, this.fanIn, OC, false, this.b);
+    const y = transposeBatched(yt, batch, P, OC, this.yBuf.get(batch * this.outSize));
+    if (opts.training) {
+      this.cols = cols;
+      this.wEff = wEff;
+    }
+    return y;
+  }
+
+  backward(dy: Float64Array, batch: number, opts: BackwardOptions): Float64Array {
+    const g = this.geometry;
+    const P = g.outHeight * g.outWidth;
+    const OC = this.outChannels;
+    const rows = batch * P;
+    const dyt = transposeBatched(dy, batch, OC, P, this.dytBuf.get(rows * OC));
+    matmulTA(this.cols, dyt, this.dW, this.fanIn, rows, OC);
+    if (this.db) colSums(dyt, rows, OC, this.db);
+    if (!opts.needInputGrad) return new Float64Array(0);
+    const dcols = matmulTB(dyt, this.wEff, this.dcolsBuf.get(rows * this.fanIn), rows, OC, this.fanIn);
+    return col2im(dcols, batch, g, this.dxBuf.get(batch * this.inSize));
+  }
+
+  params(): Param[] {
+    const p: Param[] = [{ name: `${this.name}.W`, value: this.W, grad: this.dW }];
+    if (this.b && this.db) p.push({ name: `${this.name}.b`, value: this.b, grad: this.db });
+    return p;
+  }
+}
+
+/** Max pooling over NCHW samples (default 2 x 2, stride 2, no padding). */
+export class MaxPool2d implements Layer {
+  readonly kind = 'maxpool2d';
+  readonly inSize: number;
+  readonly outSize: number;
+  readonly outShape: readonly number[];
+  private readonly kernel: number;
+  private readonly stride: number;
+  private readonly yBuf = new Scratch();
+  private readonly dxBuf = new Scratch();
+  private argmax = new Int32Array(0);
+
+  constructor(
+    readonly name: string,
+    readonly inShape: readonly [number, number, number],
+    kernel = 2,
+    stride = kernel,
+  ) {
+    this.kernel = kernel;
+    this.stride = stride;
+    const [c, h, w] = inShape;
+    const oh = convOutSize(h, kernel, stride, 0);
+    const ow = convOutSize(w, kernel, stride, 0);
+    this.inSize = c * h * w;
+    this.outShape = [c, oh, ow];
+    this.outSize = c * oh * ow;
+  }
+
+  forward(x: Float64Array, batch: number, _opts: ForwardOptions): Float64Array {
+    const y = this.yBuf.get(batch * this.outSize);
+    if (this.argmax.length < y.length) this.argmax = new Int32Array(y.length);
+    const [c, h, w] = this.inShape;
+    maxPoolForward(x, batch, c, h, w, this.kernel, this.stride, y, this.argmax);
+    return y;
+  }
+
+  backward(dy: Float64Array, batch: number, opts: BackwardOptions): Float64Array {
+    if (!opts.needInputGrad) return new Float64Array(0);
+    const dx = this.dxBuf.get(batch * this.inSize);
+    maxPoolBackward(dy, this.argmax, batch * this.outSize, dx, batch * this.inSize);
+    return dx;
+  }
+
+  params(): Param[] {
+    return [];
+  }
+}
+
+/** Reinterprets a [C, H, W] sample as a flat feature vector (data are already contiguous: no copy). */
+export class Flatten implements Layer {
+  readonly kind = 'flatten';
+  readonly outShape: readonly number[];
+  readonly outSize: number;
+  constructor(
+    readonly name: string,
+    readonly inSize: number,
+  ) {
+    this.outSize = inSize;
+    this.outShape = [inSize];
+  }
+  forward(x: Float64Array): Float64Array {
+    return x;
+  }
+  backward(dy: Float64Array): Float64Array {
+    return dy;
+  }
+  params(): Param[] {
+    return [];
+  }
+}
+
+/** Geometry of an activation site: `features` alone (after Dense) or [channels, height, width]. */
+export type SiteShape = number | readonly number[];
+
+function siteOf(shape: SiteShape): { channels: number; spatial: number; outShape: number[]; size: number } {
+  const s = typeof shape === 'number' ? [shape] : [...shape];
+  const channels = s[0]!;
+  const spatial = s.slice(1).reduce((a, b) => a * b, 1);
+  return { channels, spatial, outShape: s, size: channels * spatial };
+}
+
+/** max(0, x), element-wise. */
+export class ReLU implements ActivationSite {
+  readonly kind: string = 'relu';
+  readonly site: { channels: number; spatial: number };
+  readonly inSize: number;
+  readonly outSize: number;
+  readonly outShape: readonly number[];
+  private x: Float64Array = new Float64Array(0);
+  private readonly yBuf = new Scratch();
+  private readonly dxBuf = new Scratch();
+
+  constructor(
+    readonly name: string,
+    shape: SiteShape,
+  ) {
+    const s = siteOf(shape);
+    this.site = { channels: s.channels, spatial: s.spatial };
+    this.outShape = s.outShape;
+    this.inSize = this.outSize = s.size;
+  }
+
+  forward(x: Float64Array, batch: number, opts: ForwardOptions): Float64Array {
+    const n = batch * this.inSize;
+    const y = this.yBuf.get(n);
+    for (let i = 0; i < n; i++) {
+      const v = x[i]!;
+      y[i] = v > 0 ? v : 0;
+    }
+    if (opts.training) this.x = x;
+    return y;
+  }
+
+  backward(dy: Float64Array, batch: number, _opts: BackwardOptions): Float64Array {
+    const n = batch * this.inSize;
+    const dx = this.dxBuf.get(n);
+    const x = this.x;
+    for (let i = 0; i < n; i++) dx[i] = x[i]! > 0 ? dy[i]! : 0;
+    return dx;
+  }
+
+  params(): Param[] {
+    return [];
+  }
+}
+
+/** An element-wise nonlinearity: f(x) and its derivative f'(x) (given x and y = f(x)). */
+export interface ActivationFn {
+  readonly name: string;
+  readonly f: (x: number) => number;
+  readonly df: (x: number, y: number) => number;
+}
+
+/** Common element-wise functions (for the generic Activation layer). */
+export const activationFns = {
+  identity: { name: 'identity', f: (x: number) => x, df: () => 1 },
+  relu: { name: 'relu', f: (x: number) => (x > 0 ? x : 0), df: (x: number) => (x > 0 ? 1 : 0) },
+  sigmoid: {
+    name: 'sigmoid',
+    f: (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))),
+    df: (_x: number, y: number) => y * (1 - y),
+  },
+  tanh: { name: 'tanh', f: Math.tanh, df: (_x: number, y: number) => 1 - y * y },
+  silu: {
+    name: 'silu',
+    f: (x: number) => x / (1 + Math.exp(-x)),
+    df: (x: number) => {
+      const s = 1 / (1 + Math.exp(-x));
+      return s * (1 + x * (1 - s));
+    },
+  },
+  gelu: {
+    // tanh approximation
+    name: 'gelu',
+    f: (x: number) => 0.5 * x * (1 + Math.tanh(0.7978845608028654 * (x + 0.044715 * x * x * x))),
+    df: (x: number) => {
+      const u = 0.7978845608028654 * (x + 0.044715 * x * x * x);
+      const t = Math.tanh(u);
+      return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * 0.7978845608028654 * (1 + 3 * 0.044715 * x * x);
+    },
+  },
+} as const satisfies Record<string, ActivationFn>;
+
+/** Generic element-wise activation layer from a forward function and its derivative. */
+export class Activation implements ActivationSite {
+  readonly kind = 'activation';
+  readonly site: { channels: number; spatial: number };
+  readonly inSize: number;
+  readonly outSize: number;
+  readonly outShape: readonly number[];
+  private x: Float64Array = new Float64Array(0);
+  private y: Float64Array = new Float64Array(0);
+  private readonly yBuf = new Scratch();
+  private readonly dxBuf = new Scratch();
+
+  constructor(
+    readonly name: string,
+    shape: SiteShape,
+    readonly fn: ActivationFn,
+  ) {
+    const s = siteOf(shape);
+    this.site = { channels: s.channels, spatial: s.spatial };
+    this.outShape = s.outShape;
+    this.inSize = this.outSize = s.size;
+  }
+
+  forward(x: Float64Array, batch: number, opts: ForwardOptions): Float64Array {
+    const n = batch * this.inSize;
+    const y = this.yBuf.get(n);
+    const f = this.fn.f;
+    for (let i = 0; i < n; i++) y[i] = f(x[i]!);
+    if (opts.training) {
+      this.x = x;
+      this.y = y;
+    }
+    return y;
+  }
+
+  backward(dy: Float64Array, batch: number, _opts: BackwardOptions): Float64Array {
+    const n = batch * this.inSize;
+    const dx = this.dxBuf.get(n);
+    const df = this.fn.df;
+    const x = this.x;
+    const y = this.y;
+    for (let i = 0; i < n; i++) dx[i] = dy[i]! * df(x[i]!, y[i]!);
+    return dx;
+  }
+
+  params(): Param[] {
+    return [];
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * Optimisers over a Param list (any module's params, built-in or not). Each keeps its per-parameter
+ * state keyed by the parameter name, updates the values in place (for Matrix params the flat buffer
+ * shared with the Matrix, see param.ts), and can export/import its state for checkpoints.
+ */
+import { decodeF64, encodeF64 } from './state.ts';
+import { paramData, paramDecays, type Param } from './param.ts';
+
+export interface Optimizer {
+  /** Apply one update from the params' current `grad`s. */
+  step(params: readonly Param[]): void;
+  /** Learning rate (mutable, for schedules). */
+  lr: number;
+  /** JSON-safe state (exact Float64 round trip). */
+  state(): OptimizerState;
+  loadState(s: OptimizerState): void;
+}
+
+export interface OptimizerState {
+  kind: string;
+  t: number;
+  slots: Record<string, string[]>;
+}
+
+export interface SGDOptions {
+  lr: number;
+  /** Heavy-ball momentum (default 0). */
+  momentum?: number;
+  /** L2 weight decay added to the gradient of decaying params (default 0). */
+  weightDecay?: number;
+  nesterov?: boolean;
+}
+
+/** SGD: v = mu v + (g + wd w); w -= lr v (Nesterov: w -= lr (g + wd w + mu v)). */
+export class SGD implements Optimizer {
+  lr: number;
+  readonly momentum: number;
+  readonly weightDecay: number;
+  readonly nesterov: boolean;
+  private t = 0;
+  private readonly velocity = new Map<string, Float64Array>();
+
+  constructor(opts: SGDOptions) {
+    this.lr = opts.lr;
+    this.momentum = opts.momentum ?? 0;
+    this.weightDecay = opts.weightDecay ?? 0;
+    this.nesterov = opts.nesterov ?? false;
+  }
+
+  step(params: readonly Param[]): void {
+    this.t++;
+    const lr = this.lr;
+    const mu = this.momentum;
+    for (const p of params) {
+      const w = paramData(p);
+      const g = p.grad;
+      const wd = paramDecays(p) ? this.weightDecay : 0;
+      const n = w.length;
+      if (mu === 0) {
+        if (wd === 0) for (let i = 0; i < n; i++) w[i] = w[i]! - lr * g[i]!;
+        else for (let i = 0; i < n; i++) w[i] = w[i]! - lr * (g[i]! + wd * w[i]!);
+        continue;
+      }
+      let v = this.velocity.get(p.name);
+      if (!v) {
+        v = new Float64Array(n);
+        this.velocity.set(p.name, v);
+      }
+      for (let i = 0; i < n; i++) {
+        const gi = g[i]! + wd * w[i]!;
+        const vi = mu * v[i]! + gi;
+        v[i] = vi;
+        w[i] = w[i]! - lr * (this.nesterov ? gi + mu * vi : vi);
+      }
+    }
+  }
+
+  state(): OptimizerState {
+    const slots: Record<string, string[]> = {};
+    for (const [k, v] of this.velocity) slots[k] = [encodeF64(v)];
+    return { kind: 'sgd', t: this.t, slots };
+  }
+
+  loadState(s: OptimizerState): void {
+    if (s.kind !== 'sgd') throw new TypeError(`optimizer state is '${s.kind}', expected 'sgd'`);
+    this.t = s.t;
+    this.velocity.clear();
+    for (const [k, [v]] of Object.entries(s.slots)) this.velocity.set(k, decodeF64(v!));
+  }
+}
+
+export interface AdamOptions {
+  lr: number;
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  /** Weight decay of decaying params: L2 in the gradient, or decoupled (AdamW) if `decoupled`. */
+  weightDecay?: number;
+  decoupled?: boolean;
+}
+
+/** Adam (Kingma & Ba) with bias correction; optional L2 or decoupled (AdamW) weight decay. */
+export class Adam implements Optimizer {
+  lr: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  readonly weightDecay: number;
+  readonly decoupled: boolean;
+  private t = 0;
+  private readonly m = new Map<string, Float64Array>();
+  private readonly v = new Map<string, Float64Array>();
+
+  constructor(opts: AdamOptions) {
+    this.lr = opts.lr;
+    this.beta1 = opts.beta1 ?? 0.9;
+    this.beta2 = opts.beta2 ?? 0.999;
+    this.eps = opts.eps ?? 1e-8;
+    this.weightDecay = opts.weightDecay ?? 0;
+    this.decoupled = opts.decoupled ?? false;
+  }
+
+  step(params: readonly Param[]): void {
+    this.t++;
+    const { beta1: b1, beta2: b2, eps, lr } = this;
+    const c1 = 1 / (1 - b1 ** this.t);
+    const c2 = 1 / (1 - b2 ** this.t);
+    for (const p of params) {
+      const w = paramData(p);
+      const g = p.grad;
+      const n = w.length;
+      const wd = paramDecays(p) ? this.weightDecay : 0;
+      let m = this.m.get(p.name);
+      let v = this.v.get(p.name);
+      if (!m || !v) {
+        m = new Float64Array(n);
+        v = new Float64Array(n);
+        this.m.set(p.name, m);
+        this.v.set(p.name, v);
+      }
+      for (let i = 0; i < n; i++) {
+        const gi = this.decoupled ? g[i]! : g[i]! + wd * w[i]!;
+        const mi = b1 * m[i]! + (1 - b1) * gi;
+        const vi = b2 * v[i]! + (1 - b2) * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        let upd = (mi * c1) / (Math.sqrt(vi * c2) + eps);
+        if (this.decoupled) upd += wd * w[i]!;
+        w[i] = w[i]! - lr * upd;
+      }
+    }
+  }
+
+  state(): OptimizerState {
+    const slots: Record<string, string[]> = {};
+    for (const [k, m] of this.m) slots[k] = [encodeF64(m), encodeF64(this.v.get(k)!)];
+    return { kind: 'adam', t: this.t, slots };
+  }
+
+  loadState(s: OptimizerState): void {
+    if (s.kind !== 'adam') throw new TypeError(`optimizer state is '${s.kind}', expected 'adam'`);
+    this.t = s.t;
+    this.m.clear();
+    this.v.clear();
+    for (const [k, [m, v]] of Object.entries(s.slots)) {
+      this.m.set(k, decodeF64(m!));
+      this.v.set(k, decodeF64(v!));
+    }
+  }
+}
