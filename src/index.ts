@@ -15,3 +15,5 @@ export * from './units/compare.ts';
 export * as photonic from './photonic/index.ts';
 export * as spice from './spice/index.ts';
 export { linePlot, type Series, type PlotOptions } from './report/svg.ts';
+export * as nn from './nn/index.ts';
+export * as data from './data/index.ts';
