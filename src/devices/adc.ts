@@ -36,6 +36,7 @@
  *    An energy floor (preset field, assumption) bounds it from below: E = max(E_frontier, floor);
  *    the frontier is optimistic (best published ADC) and goes to fJ at low resolution.
  */
+import type { EnergyBreakdown } from '../core/energy.ts';
 import { ConfigError } from '../core/errors.ts';
 import type { Rng } from '../core/rng.ts';
 import { type LoadedPreset, type ParamsOf, type PresetSpec, q, registerKind } from './preset.ts';
@@ -203,12 +204,8 @@ export function murmannEnergy(bits: number, sampleRate: number): number {
   return 1 / (2 * 10 ** ((murmannFomS(sampleRate) - idealSndrDb(bits)) / 10));
 }
 
-export interface Itemised {
-  /** joules */
-  total: number;
-  /** joules per item; the items sum to total */
-  items: Record<string, number>;
-}
+/** An itemised energy figure (the shape shared by every energy in fusemix). */
+export type Itemised = EnergyBreakdown;
 export interface AdcEnergy extends Itemised {
   model: AdcEnergyModel;
   /** names of the params each item rests on */

@@ -22,6 +22,7 @@
  *                       the 1/6 is folded into the output requantisation scale
  *   sigmoid, tanh, gelu, silu, table   one LUT read
  */
+import type { EnergyBreakdown } from '../core/energy.ts';
 import { ConfigError } from '../core/errors.ts';
 import { type LoadedPreset, type ParamsOf, type PresetSpec, q, registerKind } from './preset.ts';
 
@@ -73,11 +74,7 @@ export function lutEnergy(p: Pick<DigitalActivationParams, 'lutRead' | 'lutRefBi
   return p.lutRead * (bits / p.lutRefBits) * 2 ** (p.lutSizeExponent * (bits - p.lutRefBits));
 }
 
-export interface DigitalEnergy {
-  /** joules */
-  total: number;
-  /** joules per item; the items sum to total */
-  items: Record<string, number>;
+export interface DigitalEnergy extends EnergyBreakdown {
   /** the params each item rests on */
   uses: Record<string, string[]>;
 }

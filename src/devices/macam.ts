@@ -14,6 +14,7 @@
  * Bounds are defined from that (the physical truth, REFERENCE.md): V_lo is the DL voltage at which
  * the lower branch alone brings ML to V_sense at exactly t_eval; V_hi likewise for the upper branch.
  */
+import { type EnergyBreakdown, sumItems } from '../core/energy.ts';
 import { stream, type Rng } from '../core/rng.ts';
 import { bisectPredicate, brent, integrate } from '../core/numeric.ts';
 import { type DwmtjParams, dwmtjReadCurrent, readSeriesResistance } from './dwmtj.ts';
@@ -294,19 +295,7 @@ export function staticBounds(c: MacamCell, fLo: number, fHi: number): Bounds {
 // ---------------------------------------------------------------------------------------------
 // Energy
 
-export interface EnergyBreakdown {
-  /** joules */
-  total: number;
-  items: Record<string, number>;
-  /** where each item's constants come from */
-  sources?: Record<string, string>;
-}
-
-export function sumItems(items: Record<string, number>, sources?: Record<string, string>): EnergyBreakdown {
-  let total = 0;
-  for (const v of Object.values(items)) total += v;
-  return { total, items, ...(sources ? { sources } : {}) };
-}
+export { type EnergyBreakdown, sumItems } from '../core/energy.ts';
 
 /**
  * Energy of one search of one cell at data-line voltage vdl (J), itemised:

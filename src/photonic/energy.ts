@@ -16,6 +16,7 @@
  *
  * The output ADCs are not counted here: they belong to the activation unit (ADC + digital, or MACAM).
  */
+import type { EnergyBreakdown } from '../core/energy.ts';
 import { DIMENSIONS } from '../core/units.ts';
 import '../devices/photodetector.ts'; // registers kind "pd-tia"
 import type { PdTiaParams, pdTiaSpec } from '../devices/photodetector.ts';
@@ -111,9 +112,7 @@ export interface SourcedConstant {
 export const ENERGY_ITEMS = ['laser', 'dac', 'modulator', 'heater', 'photodetector', 'tia'] as const;
 export type EnergyItemName = (typeof ENERGY_ITEMS)[number];
 
-export interface PhotonicEnergy {
-  /** J per matrix-vector product */
-  total: number;
+export interface PhotonicEnergy extends EnergyBreakdown {
   /** J per matrix-vector product, by part */
   items: Record<EnergyItemName, number>;
   /** the constants each item uses */
