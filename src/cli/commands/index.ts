@@ -6,6 +6,7 @@ import { cellCommand } from './cell.ts';
 import { unitCommand } from './unit.ts';
 import { simulateCommand } from './simulate.ts';
 import { meshCommand } from './mesh.ts';
+import { calibrateCommand } from './calibrate.ts';
 
 // biome-ignore lint: heterogeneous command argument types
 export const commands: Array<CommandModule<any, any>> = [
@@ -15,4 +16,5 @@ export const commands: Array<CommandModule<any, any>> = [
   unitCommand,
   simulateCommand,
   meshCommand,
+  calibrateCommand,
 ];
