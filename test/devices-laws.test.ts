@@ -122,3 +122,24 @@ describe('DW-MTJ', () => {
     expect(writePulse(dw5, 0.6675, back).f).toBe(0.3572);
   });
 });
+
+describe('EKV MOSFET model', () => {
+  const ekv = { ...nmos, model: 'ekv' as const, n: 1, theta: 0, eta: 0, temperature: 300 };
+  it('tends to level 1 in strong inversion with n = 1', () => {
+    expect(mosfetCurrent(ekv, 0.8, 0.8) / mosfetCurrent(nmos, 0.8, 0.8)).toBeCloseTo(1, 2);
+    expect(mosfetCurrent(ekv, 0.8, 0.1) / mosfetCurrent(nmos, 0.8, 0.1)).toBeCloseTo(1, 2);
+  });
+  it('conducts below threshold with a slope of n U_T ln 10 per decade', () => {
+    const ut = (1.380649e-23 * 300) / 1.602176634e-19;
+    const e2 = { ...ekv, n: 1.4 };
+    const i1 = mosfetCurrent(e2, -0.1, 0.5);
+    const i2 = mosfetCurrent(e2, -0.05, 0.5);
+    expect(i1).toBeGreaterThan(0);
+    expect(Math.log(i2 / i1)).toBeCloseTo(0.05 / (1.4 * ut), 2);
+  });
+  it('PMOS mirrors NMOS and V_DS < 0 swaps terminals', () => {
+    const p = { ...ekv, polarity: 'pmos' as const, vto: -0.35 };
+    expect(mosfetCurrent(p, -0.6, -0.4)).toBeCloseTo(mosfetCurrent(ekv, 0.6, 0.4), 18);
+    expect(mosfetCurrent(ekv, 0.8, -0.1)).toBeCloseTo(-mosfetCurrent(ekv, 0.9, 0.1), 18);
+  });
+});

@@ -159,6 +159,10 @@ export interface MosfetFit {
 
 const level1 = (pol: Polarity, vto: number, kp: number, lambda: number, w: number, l: number): MosfetParams => ({
   model: 'level1',
+  n: 1,
+  theta: 0,
+  eta: 0,
+  temperature: 300.15,
   polarity: pol,
   vto,
   kp,
