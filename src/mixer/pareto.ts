@@ -1,0 +1,104 @@
+/**
+ * Pareto sweep: one mix run per budget, sharing the budget-independent phases (pretrain, digital,
+ * analog and their evaluations) through one phase store; accuracy against A/D + activation energy.
+ */
+import { join } from 'node:path';
+import { writeFileAtomic } from '../core/io.ts';
+import { linePlot } from '../report/svg.ts';
+import type { MixOptions } from './options.ts';
+import { type MixResult, PhaseStore, type RunHooks, runMix } from './run.ts';
+
+export interface ParetoPoint {
+  budget: number;
+  accuracy: number;
+  /** A/D + activation energy per inference (J) */
+  energy: number;
+  ratio: number;
+  saving: number;
+  analogChannels: number;
+  digitalChannels: number;
+  met: boolean;
+  systemEnergy: number;
+}
+
+export interface ParetoResult {
+  seed: number | string;
+  budgets: number[];
+  points: ParetoPoint[];
+  digital: { accuracy: number; energy: number; systemEnergy: number };
+  analog: { accuracy: number; energy: number; systemEnergy: number };
+  runs: MixResult[];
+}
+
+function pointOf(r: MixResult): ParetoPoint {
+  const sites = r.assignment.sites;
+  return {
+    budget: r.budget,
+    accuracy: r.accuracy.mixed,
+    energy: r.energy.mixed.total,
+    ratio: r.energy.mixed.ratio,
+    saving: r.saving,
+    analogChannels: sites.reduce((a, s) => a + s.analog, 0),
+    digitalChannels: sites.reduce((a, s) => a + s.digital, 0),
+    met: r.assignment.met,
+    systemEnergy: r.systemEnergy.mixed.total,
+  };
+}
+
+/** Run every budget (in the order given); returns undefined if a stop-after option stopped a run. */
+export function runPareto(opts: Partial<MixOptions>, budgets: readonly number[], hooks: RunHooks = {}): ParetoResult | undefined {
+  const store = hooks.store ?? new PhaseStore(hooks.outDir);
+  const runs: MixResult[] = [];
+  for (const b of budgets) {
+    const out = runMix({ ...opts, budget: b }, { ...hooks, store });
+    if (!out.result) return undefined;
+    runs.push(out.result);
+  }
+  const r0 = runs[0]!;
+  return {
+    seed: r0.seed,
+    budgets: [...budgets],
+    points: runs.map(pointOf),
+    digital: { accuracy: r0.accuracy.digital, energy: r0.energy.digital.total, systemEnergy: r0.systemEnergy.digital.total },
+    analog: { accuracy: r0.accuracy.analog, energy: r0.energy.analog.total, systemEnergy: r0.systemEnergy.analog.total },
+    runs,
+  };
+}
+
+/** pareto.csv: one row per budget plus the all-digital and all-analog references (energies in J). */
+export function paretoCsv(p: ParetoResult): string {
+  const rows = ['config,budget,accuracy,energy_J,ratio,saving,analog_channels,digital_channels,budget_met,system_energy_J'];
+  for (const q of p.points) {
+    rows.push(['mixed', q.budget, q.accuracy, q.energy, q.ratio, q.saving, q.analogChannels, q.digitalChannels, q.met, q.systemEnergy].join(','));
+  }
+  const r0 = p.runs[0]!;
+  const total = r0.assignment.sites.reduce((a, s) => a + s.channels, 0);
+  rows.push(['digital', '', p.digital.accuracy, p.digital.energy, 1, 0, 0, total, '', p.digital.systemEnergy].join(','));
+  rows.push(['analog', '', p.analog.accuracy, p.analog.energy, r0.energy.analog.ratio, r0.savingAnalog, total, 0, '', p.analog.systemEnergy].join(','));
+  return `${rows.join('\n')}\n`;
+}
+
+/** pareto.svg: accuracy (%) against A/D + activation energy per inference (pJ). */
+export function paretoSvg(p: ParetoResult): string {
+  const pts = [...p.points].sort((a, b) => a.energy - b.energy);
+  return linePlot({
+    title: 'SuperMixer: accuracy vs A/D + activation energy per inference',
+    xLabel: 'A/D + activation energy per inference (pJ)',
+    yLabel: 'test accuracy (%)',
+    series: [
+      { name: 'mixed (budgets)', x: pts.map((q) => q.energy * 1e12), y: pts.map((q) => q.accuracy * 100) },
+      { name: 'all-digital', x: [p.digital.energy * 1e12], y: [p.digital.accuracy * 100], points: true },
+      { name: 'all-analog', x: [p.analog.energy * 1e12], y: [p.analog.accuracy * 100], points: true },
+    ],
+    labels: pts.map((q) => ({ x: q.energy * 1e12, y: q.accuracy * 100, text: `${q.budget}` })),
+  });
+}
+
+/** Write pareto.csv and pareto.svg into `dir`; returns their paths. */
+export function writePareto(p: ParetoResult, dir: string): string[] {
+  const csv = join(dir, 'pareto.csv');
+  const svg = join(dir, 'pareto.svg');
+  writeFileAtomic(csv, paretoCsv(p));
+  writeFileAtomic(svg, paretoSvg(p));
+  return [csv, svg];
+}

@@ -1,0 +1,110 @@
+/**
+ * Dense layers on the photonic core: a Dense layer computes y = x W (W fan-in x fan-out), which the
+ * hardware runs as the matrix-vector product W^T x, so W^T (out x in) is mapped onto k x k MZI blocks
+ * (mapWeights) and the weights actually applied are effectiveWeights(map, nonIdealities, rng)^T.
+ *
+ * Two regimes, because decomposing a 128 x 784 matrix takes ~1 s while one training step takes ms:
+ *  - 'train': at `refresh` (the trainer calls it at the start of every epoch) the current W is
+ *    mapped and `samples` effective matrices are drawn; each keeps its error D_r = W_eff,r - W. Every
+ *    forward then uses W + D_r for the current W, cycling r over the steps (straight-through: the
+ *    gradient goes to W as is). The error of a block depends on the block's weights, which change
+ *    little within one fine-tuning epoch; this is the approximation.
+ *  - 'eval': exact. Each forward maps W if it changed since the last mapping and draws a fresh
+ *    effective matrix (non-idealities re-sampled per evaluation batch) from the layer's eval stream.
+ * Non-idealities are the torchonn set of src/photonic/nonideal.ts; the mixer's defaults (8-bit heater
+ * DACs, 0.01 rad phase noise) are assumptions: the photonic-core preset names no non-idealities.
+ */
+import { stream, type Rng, type Seed } from '../core/rng.ts';
+import type { WeightTransform } from '../nn/layers.ts';
+import { effectiveWeights, mapWeights, type NonIdealities, type WeightMapping } from '../photonic/index.ts';
+
+export interface PhotonicModelOptions {
+  readonly nonIdealities: NonIdealities;
+  /** block size k (default 8) */
+  readonly block?: number;
+  /** error samples drawn per refresh in 'train' mode (default 4) */
+  readonly samples?: number;
+}
+
+function transpose(a: Float64Array, rows: number, cols: number, out: Float64Array): Float64Array {
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = a[i * cols + j]!;
+  return out;
+}
+
+/** The photonic model of one Dense layer (stateful: its mapping, error samples and eval stream). */
+export class PhotonicLayer {
+  mode: 'off' | 'train' | 'eval' = 'off';
+  /** the mapping of the weights last mapped (hardware matrix W^T) */
+  map: WeightMapping | undefined;
+  private mapped: Float64Array | undefined;
+  private deltas: Float64Array[] = [];
+  private next = 0;
+  private evalRng: Rng | undefined;
+  private readonly out: Float64Array;
+  private readonly wt: Float64Array;
+
+  constructor(
+    readonly layer: string,
+    readonly rows: number,
+    readonly cols: number,
+    readonly opts: PhotonicModelOptions,
+  ) {
+    this.out = new Float64Array(rows * cols);
+    this.wt = new Float64Array(rows * cols);
+  }
+
+  /** Map W (fan-in x fan-out) onto the blocks; no-op when W equals what was mapped last. */
+  ensureMapped(W: Float64Array): WeightMapping {
+    if (this.map && this.mapped && sameValues(this.mapped, W)) return this.map;
+    transpose(W, this.rows, this.cols, this.wt);
+    this.map = mapWeights(this.wt, this.cols, this.rows, { block: this.opts.block ?? 8 });
+    this.mapped = Float64Array.from(W);
+    return this.map;
+  }
+
+  /** One effective W (fan-in x fan-out) of the current mapping, drawn from `rng`. */
+  private sample(rng: Rng | undefined, out: Float64Array): Float64Array {
+    const eff = effectiveWeights(this.map!, this.opts.nonIdealities, rng);
+    return transpose(eff, this.cols, this.rows, out);
+  }
+
+  /** 'train' mode: map W and draw the error samples from stream(seed, ...path, layer, r). */
+  refresh(W: Float64Array, seed: Seed, ...path: Array<string | number>): void {
+    this.mode = 'train';
+    this.ensureMapped(W);
+    const n = this.opts.samples ?? 4;
+    this.deltas = [];
+    for (let r = 0; r < n; r++) {
+      const d = this.sample(stream(seed, ...path, this.layer, r), new Float64Array(W.length));
+      for (let i = 0; i < d.length; i++) d[i] = d[i]! - W[i]!;
+      this.deltas.push(d);
+    }
+    this.next = 0;
+  }
+
+  /** 'eval' mode: exact mapping, fresh non-idealities per forward from stream(seed, ...path, layer). */
+  beginEval(seed: Seed, ...path: Array<string | number>): void {
+    this.mode = 'eval';
+    this.evalRng = stream(seed, ...path, this.layer);
+  }
+
+  readonly transform: WeightTransform = (W) => {
+    if (this.mode === 'off') return W;
+    if (this.mode === 'eval') {
+      this.ensureMapped(W);
+      return this.sample(this.evalRng, this.out);
+    }
+    if (this.deltas.length === 0) throw new Error(`${this.layer}: photonic 'train' mode without refresh`);
+    const d = this.deltas[this.next]!;
+    this.next = (this.next + 1) % this.deltas.length;
+    const o = this.out;
+    for (let i = 0; i < o.length; i++) o[i] = W[i]! + d[i]!;
+    return o;
+  };
+}
+
+function sameValues(a: Float64Array, b: Float64Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

@@ -1,0 +1,220 @@
+/**
+ * A mixed activation site: every channel has two hardware paths, the fused MACAM column (analog) and
+ * the ADC + digital activation (digital), and outputs
+ *
+ *   y = p_c * a(z) + (1 - p_c) * d(z),   a(z) = A_c(g z) / g,   d(z) = D(g z) / g
+ *
+ * where A_c is the decoded output of channel c's programmed column (device-limited, with its
+ * variation instance), D the decoded digital path output, g the site's input scale and p_c the
+ * channel's analog weight (0 or 1 for a hard assignment, relaxed in (0, 1) during the search; the
+ * relaxation itself lives in relax.ts and sets p through `setGates`).
+ *
+ * Gradients (straight-through through both quantisers): dy/dz = f'(g z) inside the unit's input
+ * range [xLo, xHi] and 0 outside (for relu: 1 on (0, xHi]); dL/dp_c = sum over the batch (and spatial
+ * positions) of dL/dy * (a - d), held exactly (the quantised outputs do not depend on p).
+ *
+ * Mode 'float' is the plain activation f(z) (pretraining, before the scale is calibrated).
+ */
+import { Scratch, type ActivationSite, type BackwardOptions, type ForwardOptions } from '../nn/layer.ts';
+import type { Param } from '../nn/param.ts';
+import { type Activation, getActivation } from '../units/activations.ts';
+import type { ActivationHardware } from './hardware.ts';
+
+export type Granularity = 'channel' | 'layer';
+export type SiteMode = 'float' | 'mix';
+
+export interface MixedSiteOptions {
+  readonly name: string;
+  readonly channels: number;
+  /** positions per channel (1 after a Dense layer) */
+  readonly spatial?: number;
+  readonly hardware: ActivationHardware;
+  /** one logit per channel (default) or one per site */
+  readonly granularity?: Granularity;
+}
+
+export class MixedActivation implements ActivationSite {
+  readonly kind = 'mixed-activation';
+  readonly name: string;
+  readonly site: { readonly channels: number; readonly spatial: number };
+  readonly inSize: number;
+  readonly outSize: number;
+  readonly outShape: readonly number[];
+  readonly granularity: Granularity;
+  readonly hardware: ActivationHardware;
+  readonly fn: Activation;
+  /** pool column of every channel */
+  readonly column: Int32Array;
+  /** assignment logits (analog preference), one per channel or one per site */
+  readonly logits: Float64Array;
+  readonly logitGrad: Float64Array;
+  /** analog weight p_c of every channel (1 = analog, 0 = digital) */
+  readonly gates: Float64Array;
+  /** dL/dp_c of the last backward (when gate gradients are on) */
+  readonly gateGrad: Float64Array;
+  mode: SiteMode = 'float';
+  /** input scale g: the unit sees u = g z */
+  scale = 1;
+  /** the last input seen (for calibration) */
+  lastInput: Float64Array = new Float64Array(0);
+  private dpda: Float64Array | undefined;
+  private readonly yBuf = new Scratch();
+  private readonly aBuf = new Scratch();
+  private readonly dBuf = new Scratch();
+  private readonly derivBuf = new Scratch();
+  private readonly dxBuf = new Scratch();
+  private readonly gatherBuf = new Scratch();
+  private codes = new Int32Array(0);
+  private a: Float64Array = new Float64Array(0);
+  private d: Float64Array = new Float64Array(0);
+  private deriv: Float64Array = new Float64Array(0);
+
+  constructor(opts: MixedSiteOptions) {
+    this.name = opts.name;
+    const S = opts.spatial ?? 1;
+    this.site = { channels: opts.channels, spatial: S };
+    this.inSize = this.outSize = opts.channels * S;
+    this.outShape = S === 1 ? [opts.channels] : [opts.channels, S];
+    this.granularity = opts.granularity ?? 'channel';
+    this.hardware = opts.hardware;
+    this.fn = getActivation(opts.hardware.fn);
+    this.column = opts.hardware.poolIndex(opts.name, opts.channels);
+    this.logits = new Float64Array(this.granularity === 'layer' ? 1 : opts.channels);
+    this.logitGrad = new Float64Array(this.logits.length);
+    this.gates = new Float64Array(opts.channels);
+    this.gateGrad = new Float64Array(opts.channels);
+  }
+
+  /** Logit index of channel c. */
+  logitOf(c: number): number {
+    return this.granularity === 'layer' ? 0 : c;
+  }
+
+  /**
+   * Set the analog weights p_c; with `dpda` (dp_c / dlogit, per channel) backward also fills the
+   * logits' gradient, without it the logit gradient stays zero (fixed assignment).
+   */
+  setGates(p: ArrayLike<number>, dpda?: Float64Array): void {
+    for (let c = 0; c < this.gates.length; c++) {
+      const v = p[c]!;
+      if (!(v >= 0 && v <= 1)) throw new RangeError(`${this.name}: gate ${c} = ${v} outside [0, 1]`);
+      this.gates[c] = v;
+    }
+    this.dpda = dpda;
+  }
+
+  forward(x: Float64Array, batch: number, opts: ForwardOptions): Float64Array {
+    const C = this.site.channels;
+    const S = this.site.spatial;
+    const n = batch * C * S;
+    const y = this.yBuf.get(n);
+    this.lastInput = x;
+    const fn = this.fn;
+    if (this.mode === 'float') {
+      const deriv = this.derivBuf.get(n);
+      for (let i = 0; i < n; i++) {
+        y[i] = fn.f(x[i]!);
+        deriv[i] = fn.df(x[i]!);
+      }
+      if (opts.training) {
+        this.deriv = deriv;
+        this.a = this.d = new Float64Array(0);
+      }
+      return y;
+    }
+    const g = this.scale;
+    const inv = 1 / g;
+    const [xLo, xHi] = this.hardware.inputRange;
+    const gates = this.gates;
+    let anyDigital = false;
+    let anyAnalog = false;
+    for (let c = 0; c < C; c++) {
+      if (gates[c]! < 1 || this.dpda) anyDigital = true;
+      if (gates[c]! > 0 || this.dpda) anyAnalog = true;
+    }
+    const a = this.aBuf.get(n);
+    const d = this.dBuf.get(n);
+    const deriv = this.derivBuf.get(n);
+    // straight-through derivative and the scaled input (kept in deriv's buffer first: u = g z)
+    const u = this.gatherBuf.get(2 * n);
+    const uAll = u.subarray(0, n);
+    for (let i = 0; i < n; i++) {
+      const ui = g * x[i]!;
+      uAll[i] = ui;
+      deriv[i] = ui >= xLo && ui <= xHi ? fn.df(ui) : 0;
+    }
+    if (this.codes.length < n) this.codes = new Int32Array(n);
+    const codes = this.codes.subarray(0, n);
+    if (anyDigital) {
+      const dp = this.hardware.digital;
+      dp.evaluateBatch(uAll, codes);
+      const [yLo, yHi] = dp.outputRange;
+      const step = (yHi - yLo) / (2 ** dp.bits - 1);
+      for (let i = 0; i < n; i++) d[i] = (yLo + codes[i]! * step) * inv;
+    } else d.fill(0);
+    if (anyAnalog) {
+      const col = u.subarray(n, n + batch * S);
+      const colCodes = codes.subarray(0, batch * S);
+      const pool = this.hardware.pool;
+      for (let c = 0; c < C; c++) {
+        if (gates[c]! === 0 && !this.dpda) {
+          for (let b = 0; b < batch; b++) a.fill(0, (b * C + c) * S, (b * C + c + 1) * S);
+          continue;
+        }
+        const unit = pool[this.column[c]!]!;
+        for (let b = 0; b < batch; b++) {
+          const o = (b * C + c) * S;
+          for (let s = 0; s < S; s++) col[b * S + s] = uAll[o + s]!;
+        }
+        unit.evaluateBatch(col, colCodes);
+        for (let b = 0; b < batch; b++) {
+          const o = (b * C + c) * S;
+          for (let s = 0; s < S; s++) a[o + s] = unit.codeValue(colCodes[b * S + s]!) * inv;
+        }
+      }
+    } else a.fill(0);
+    for (let b = 0; b < batch; b++) {
+      for (let c = 0; c < C; c++) {
+        const p = gates[c]!;
+        const o = (b * C + c) * S;
+        for (let s = 0; s < S; s++) y[o + s] = p * a[o + s]! + (1 - p) * d[o + s]!;
+      }
+    }
+    if (opts.training) {
+      this.a = a;
+      this.d = d;
+      this.deriv = deriv;
+    }
+    return y;
+  }
+
+  backward(dy: Float64Array, batch: number, _opts: BackwardOptions): Float64Array {
+    const C = this.site.channels;
+    const S = this.site.spatial;
+    const n = batch * C * S;
+    const dx = this.dxBuf.get(n);
+    const deriv = this.deriv;
+    for (let i = 0; i < n; i++) dx[i] = dy[i]! * deriv[i]!;
+    this.gateGrad.fill(0);
+    this.logitGrad.fill(0);
+    if (this.mode === 'mix') {
+      const a = this.a;
+      const d = this.d;
+      for (let b = 0; b < batch; b++) {
+        for (let c = 0; c < C; c++) {
+          const o = (b * C + c) * S;
+          let s0 = 0;
+          for (let s = 0; s < S; s++) s0 += dy[o + s]! * (a[o + s]! - d[o + s]!);
+          this.gateGrad[c] = this.gateGrad[c]! + s0;
+        }
+      }
+      const dpda = this.dpda;
+      if (dpda) for (let c = 0; c < C; c++) this.logitGrad[this.logitOf(c)] = this.logitGrad[this.logitOf(c)]! + this.gateGrad[c]! * dpda[c]!;
+    }
+    return dx;
+  }
+
+  params(): Param[] {
+    return [{ name: `${this.name}.logits`, value: this.logits, grad: this.logitGrad, decay: false }];
+  }
+}
