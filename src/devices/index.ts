@@ -7,3 +7,4 @@ export * from './macam.ts';
 export * from './adc.ts';
 export * from './digital.ts';
 export * from './photodetector.ts';
+export * from './view.ts';

@@ -1,25 +1,7 @@
 /** fusemix devices list | show | eval */
 import type { CommandModule } from 'yargs';
-import { DIMENSIONS, formatQuantity } from '../../core/units.ts';
-import { listPresetNames, loadPreset, specOf, type LoadedPreset } from '../../devices/index.ts';
+import { listPresetNames, loadPreset, presetView } from '../../devices/index.ts';
 import { type GlobalArgs, printJson, say, table } from '../util.ts';
-
-function presetView(p: LoadedPreset) {
-  const spec = specOf(p.kind)!;
-  const params: Record<string, { value: unknown; unit: string; display: string; source: string; doc: string }> = {};
-  for (const [k, fs] of Object.entries(spec)) {
-    const v = (p.params as Record<string, unknown>)[k];
-    if (v === undefined) continue;
-    const unit = fs.kind === 'quantity' || fs.kind === 'list' ? DIMENSIONS[fs.dim] : '';
-    const display = Array.isArray(v)
-      ? `[${(v as number[]).map((x) => formatQuantity(x, unit)).join(', ')}]`
-      : typeof v === 'number'
-        ? formatQuantity(v, unit)
-        : String(v);
-    params[k] = { value: v, unit, display, source: p.sources[k] ?? '', doc: fs.doc };
-  }
-  return { name: p.name, kind: p.kind, description: p.description ?? '', file: p.file, params, ...(p.fit ? { fit: p.fit } : {}) };
-}
 
 export const devicesCommand: CommandModule<GlobalArgs, GlobalArgs & { action?: string; preset?: string; state?: string; bias?: string; vgs?: string; vds?: string }> = {
   command: 'devices <action> [preset]',
