@@ -7,12 +7,15 @@
  * through `formatSpice` (one formatter). Each netlist starts with a comment header naming the
  * fusemix version, the presets, the transistor library and the seed (or "none").
  *
- * The match line (ML) starts at V_DD through `.ic v(ml)=V_DD` (no UIC): ngspice computes the
- * operating point with ML held at V_DD, so at t = 0 every gate node (G1, G2, inverter output) sits
- * at its static value and the ML then discharges through T2/T6 for t_eval. That is exactly the
- * behavioral model's definition (ML at V_DD at t = 0, static pull-down gates, V_ML(t_eval) vs
- * V_sense); a precharge transistor driven by a PRE pulse would add a finite precharge edge and
- * charge sharing that the behavioral model leaves out, so the comparison would no longer be exact.
+ * Precharge: the match line (ML) capacitor starts at V_DD by an explicit initial condition
+ * (`C ... ic=V_DD` with `.tran ... uic`). The gate nodes (G1, G2, inverter output) carry no
+ * capacitance with the level-1 cards, so they sit at their static values from the first time point,
+ * and the ML discharges through T2/T6 for t_eval. That is exactly the behavioral model's definition
+ * (ML at V_DD at t = 0, static pull-down gates, V_ML(t_eval) vs V_sense). A precharge transistor on
+ * a PRE pulse would add a finite precharge edge and charge sharing that the behavioral model leaves
+ * out, so the comparison would no longer be exact. (`.ic` without UIC is equivalent for level 1 but
+ * makes ngspice's matrix load several times slower on netlists with many instances; the bsim4 decks,
+ * whose gates carry capacitance, use it so that the gates start settled: see usesUic.)
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -194,12 +197,39 @@ export function cellInstanceParams(cell: MacamCell, fLo: number, fHi: number, de
   return parts.join(' ');
 }
 
-/** Solver options of every transient deck (tight enough for micro-volt bounds). */
-export const TRAN_OPTIONS = '.options reltol=1e-6 abstol=1e-15 vntol=1e-9 chgtol=1e-20 trtol=1 itl4=100';
+/**
+ * Solver options of every transient deck. The bounds found with these agree with reltol=1e-6,
+ * abstol=1e-15 and a t_eval/100 step to well under a microvolt (measured), at a third of the time.
+ */
+export const TRAN_OPTIONS = '.options reltol=1e-4 abstol=1e-13 vntol=1e-7';
 
-/** `.tran` card ending at t_eval, writing only the last few points (the state at t_eval). */
-export function tranCard(tEval: number, points = 400): string {
-  return `.tran ${spiceNum(tEval / points)} ${spiceNum(tEval)} ${spiceNum(tEval * (1 - 2 / points))}`;
+/** Largest time step, as a fraction of t_eval. */
+export const TRAN_MAX_STEP_FRACTION = 1 / 50;
+
+/**
+ * `.tran` card from t = 0 (UIC: the capacitors' ic= values, no operating point) to t_eval, writing
+ * only the points of the last 1 % (the state at t_eval is the last point).
+ */
+export function tranCard(tEval: number, maxStepFraction = TRAN_MAX_STEP_FRACTION, uic = true): string {
+  const h = tEval * maxStepFraction;
+  return `.tran ${spiceNum(h)} ${spiceNum(tEval)} ${spiceNum(tEval * 0.99)} ${spiceNum(h)}${uic ? ' uic' : ''}`;
+}
+
+/**
+ * How the ML starts at V_DD: level1 (no gate capacitance) uses `C ... ic=V_DD` + UIC; bsim4 has
+ * gate and junction capacitances, so it uses `.ic v(ml)=V_DD` and a real operating point instead
+ * (the gate nodes then start settled at their static values, as in a precharged cell).
+ */
+export function usesUic(model: TransistorModel): boolean {
+  return model === 'level1';
+}
+
+function mlCap(name: string, node: string, cMl: number, vdd: number, uic: boolean): string {
+  return `${name} ${node} 0 ${spiceNum(cMl)}${uic ? ` ic=${spiceNum(vdd)}` : ''}`;
+}
+
+function icCards(nodes: string[], vdd: number, uic: boolean): string[] {
+  return uic ? [] : nodes.map((n) => `.ic v(${n})=${spiceNum(vdd)}`);
 }
 
 /** One cell instance of a cell-array deck. */
@@ -234,18 +264,15 @@ export function renderCellArray(cell: MacamCell, instances: readonly CellInstanc
   out.push(TRAN_OPTIONS, '', modelLibrary(cell, model), mtjSubckts(), cellSubckts(cell));
   out.push(`Vsl sl 0 ${spiceNum(p.vsl)}`, `Vdd vdd 0 ${spiceNum(p.vdd)}`);
   const mlNodes: string[] = [];
-  const ics: string[] = [];
   instances.forEach((ins, i) => {
     if (opts.comments?.[i]) out.push(`* ${opts.comments[i]}`);
     out.push(`Vdl${i} dl${i} 0 ${spiceNum(ins.vdl)}`);
     out.push(`X${i} sl dl${i} ml${i} vdd ${CELL_SUBCKT[ins.variant]} ${cellInstanceParams(cell, ins.fLo, ins.fHi, ins.dev)}`);
-    out.push(`C${i} ml${i} 0 ${spiceNum(p.cMl)}`);
-    ics.push(`.ic v(ml${i})=${spiceNum(p.vdd)}`);
+    out.push(mlCap(`C${i}`, `ml${i}`, p.cMl, p.vdd, usesUic(model)));
     mlNodes.push(`ml${i}`);
   });
-  out.push(...ics);
-  out.push(...saveCards(mlNodes));
-  out.push(tranCard(p.tEval), '.end', '');
+  out.push(...icCards(mlNodes, p.vdd, usesUic(model)), ...saveCards(mlNodes));
+  out.push(tranCard(p.tEval, TRAN_MAX_STEP_FRACTION, usesUic(model)), '.end', '');
   return { netlist: out.join('\n'), mlNodes };
 }
 
@@ -309,7 +336,7 @@ function encoderExpr(codes: readonly number[], senseNode: (k: number) => string)
 }
 
 /** The fused activation column subcircuit `fm_col` (ports: xin dl sl vdd code ml0..ml<K-1>). */
-export function columnSubckt(unit: FusedUnit): string {
+export function columnSubckt(unit: FusedUnit, uic = true): string {
   const c = unit.cell;
   const p = c.params;
   const [x0, x1] = unit.inputRange;
@@ -327,7 +354,7 @@ export function columnSubckt(unit: FusedUnit): string {
     const bounds = `[${Number.isFinite(r.vLo) ? spiceNum(r.vLo) : '-inf'}, ${Number.isFinite(r.vHi) ? spiceNum(r.vHi) : 'inf'}) V`;
     lines.push(`* row ${i}: code ${r.code}, behavioral bounds ${bounds}${r.loEnabled ? '' : ', lower pull-down T2 omitted'}${r.hiEnabled ? '' : ', upper pull-down T6 omitted'}`);
     if (variant) lines.push(`Xr${i} sl dl ml${i} vdd ${CELL_SUBCKT[variant]} ${cellInstanceParams(c, r.fLo, r.fHi)}`);
-    lines.push(`Cml${i} ml${i} 0 ${spiceNum(p.cMl)}`);
+    lines.push(mlCap(`Cml${i}`, `ml${i}`, p.cMl, p.vdd, uic));
   });
   lines.push(`* sense comparators: s<k> = 1 when V(ml<k>) > V_sense = ${spiceNum(p.vSense)} V`);
   unit.rows.forEach((_, i) => lines.push(`Bs${i} s${i} 0 V = V(ml${i}) > ${spiceNum(p.vSense)} ? 1 : 0`));
@@ -371,7 +398,8 @@ export function renderUnit(unit: FusedUnit, opts: RenderUnitOptions): string {
       model,
     }),
   );
-  out.push(TRAN_OPTIONS, '', modelLibrary(c, model), mtjSubckts(), cellSubckts(c), columnSubckt(unit));
+  const uic = usesUic(model);
+  out.push(TRAN_OPTIONS, '', modelLibrary(c, model), mtjSubckts(), cellSubckts(c), columnSubckt(unit, uic));
   out.push(`Vsl sl 0 ${spiceNum(p.vsl)}`, `Vdd vdd 0 ${spiceNum(p.vdd)}`);
   const save: string[] = [];
   const ics: string[] = [];
@@ -379,10 +407,10 @@ export function renderUnit(unit: FusedUnit, opts: RenderUnitOptions): string {
     const n = unitNodes(i, k);
     out.push(`Vx${i} ${n.x} 0 ${spiceNum(x)}`);
     out.push(`Xc${i} ${n.x} ${n.dl} sl vdd ${n.code} ${n.ml.join(' ')} fm_col`);
-    for (const m of n.ml) ics.push(`.ic v(${m})=${spiceNum(p.vdd)}`);
     save.push(n.code, n.dl, ...n.ml);
+    ics.push(...icCards(n.ml, p.vdd, uic));
   });
-  out.push(...ics, ...saveCards(save), tranCard(p.tEval), '.end', '');
+  out.push(...ics, ...saveCards(save), tranCard(p.tEval, TRAN_MAX_STEP_FRACTION, uic), '.end', '');
   return out.join('\n');
 }
 
@@ -530,4 +558,35 @@ export function renderMosfetTest(
   const [e, f, g] = sweep.vgs;
   out.push('.save v(d) v(g) i(vd)', `.dc Vd ${spiceNum(a)} ${spiceNum(b)} ${spiceNum(c)} Vg ${spiceNum(e)} ${spiceNum(f)} ${spiceNum(g)}`, '.end', '');
   return out.join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// The committed netlists
+
+/** Default preset, activation and bits of the committed netlists. */
+export const DEFAULT_NETLIST_SETUP = { preset: 'macam-measured', fn: 'relu', bits: 4, seed: 1, mcSamples: 100 } as const;
+
+/**
+ * Every generated file (path relative to the package root -> content): the transistor libraries in
+ * templates/models/ and the netlists of the default presets in netlists/. scripts/gen-netlists.ts
+ * writes them; a test fails if regenerating changes a byte.
+ */
+export async function defaultNetlists(): Promise<Record<string, string>> {
+  const { loadMacamCell } = await import('../devices/macam.ts');
+  const { createFusedUnit } = await import('../units/fused.ts');
+  const s = DEFAULT_NETLIST_SETUP;
+  const cell = loadMacamCell(s.preset);
+  const unit = createFusedUnit({ fn: s.fn, bits: s.bits, cell });
+  const mid = 0.5 * (unit.inputRange[0] + unit.inputRange[1]);
+  const lib1 = `${renderHeader({ what: 'transistor library level1', presets: { nmos: cell.presets.nmos!, pmos: cell.presets.pmos! }, model: 'level1' })}${renderLevel1Library(cell.nmos, cell.pmos, { nmos: cell.presets.nmos!, pmos: cell.presets.pmos! })}`;
+  const lib4 = `${renderHeader({ what: 'transistor library bsim4', presets: {}, model: 'bsim4' })}${renderBsim4Library()}`;
+  return {
+    'templates/models/level1.lib': lib1,
+    'templates/models/bsim4.lib': lib4,
+    'netlists/cell.cir': renderCell(cell),
+    [`netlists/unit-${s.fn}-${s.bits}b.cir`]: renderUnit(unit, { inputs: [mid], what: `fused ${s.fn} ${s.bits}-bit unit (${unit.rows.length} rows), one search at x=${spiceNum(mid)}` }),
+    'netlists/tb-dc.cir': renderTestbench('dc', { cell }),
+    'netlists/tb-tran.cir': renderTestbench('tran', { cell, unit }),
+    'netlists/tb-mc.cir': renderTestbench('mc', { cell, seed: s.seed, samples: s.mcSamples }),
+  };
 }

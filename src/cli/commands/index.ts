@@ -5,6 +5,8 @@ import { initCommand } from './init.ts';
 import { cellCommand } from './cell.ts';
 import { unitCommand } from './unit.ts';
 import { simulateCommand } from './simulate.ts';
+import { netlistCommand } from './netlist.ts';
+import { verifyCommand } from './verify.ts';
 import { meshCommand } from './mesh.ts';
 import { calibrateCommand } from './calibrate.ts';
 import { mixCommand } from './mix.ts';
@@ -17,6 +19,8 @@ export const commands: Array<CommandModule<any, any>> = [
   cellCommand,
   unitCommand,
   simulateCommand,
+  netlistCommand,
+  verifyCommand,
   meshCommand,
   calibrateCommand,
   mixCommand,
