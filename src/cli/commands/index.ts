@@ -1,6 +1,7 @@
 /** Every CLI command module, in the order `fusemix --help` lists them. One line each. */
 import type { CommandModule } from 'yargs';
 import { devicesCommand } from './devices.ts';
+import { demoCommand } from './demo.ts';
 import { initCommand } from './init.ts';
 import { cellCommand } from './cell.ts';
 import { unitCommand } from './unit.ts';
@@ -14,6 +15,7 @@ import { paretoCommand } from './pareto.ts';
 
 // biome-ignore lint: heterogeneous command argument types
 export const commands: Array<CommandModule<any, any>> = [
+  demoCommand,
   initCommand,
   devicesCommand,
   cellCommand,
