@@ -9,18 +9,10 @@ import { mtjCurrent, type MtjParams } from '../src/devices/mtj.ts';
 import { loadPreset } from '../src/devices/preset.ts';
 import type { MosfetParams } from '../src/devices/mosfet.ts';
 import { createEngine, type EngineKind, type SpiceEngine, vector } from '../src/spice/engine.ts';
-import { findNgspice } from '../src/spice/ngspice.ts';
+import { binaryTests } from './helpers/spice.ts';
 import { renderMosfetTest, renderMtjTest } from '../src/spice/netlist.ts';
 
-const haveNgspice = (() => {
-  try {
-    findNgspice();
-    return true;
-  } catch {
-    return false;
-  }
-})();
-const engines: EngineKind[] = haveNgspice || process.env.CI ? ['ngspice', 'wasm'] : ['wasm'];
+const engines: EngineKind[] = binaryTests ? ['ngspice', 'wasm'] : ['wasm'];
 
 const mtj = loadPreset('mtj-alamdar', 'mtj').params as unknown as MtjParams;
 const dw = loadPreset('dwmtj-pt-5notch-lo', 'dwmtj').params as unknown as DwmtjParams;

@@ -3,21 +3,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { findNgspice } from '../src/spice/ngspice.ts';
+import { binaryTests } from './helpers/spice.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const NET = join(ROOT, 'test/fixtures/spice/linear-rc.cir');
 const dir = mkdtempSync(join(tmpdir(), 'fusemix-simcli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const haveNgspice = (() => {
-  try {
-    findNgspice();
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 /** `npx tsx src/cli/main.ts ...` (the dev entry) or `node bin/fusemix.js ...` (the installed one). */
 function cli(entry: 'tsx' | 'bin', args: string[]) {
@@ -48,7 +40,7 @@ describe('fusemix simulate', () => {
     expect(col('tran1.time').length).toBeGreaterThan(100);
   });
 
-  it.skipIf(!haveNgspice && !process.env.CI)('runs on the ngspice binary through bin/fusemix.js, --json and a JSON export', () => {
+  it.skipIf(!binaryTests)('runs on the ngspice binary through bin/fusemix.js, --json and a JSON export', () => {
     const out = join(dir, 'v.json');
     const r = cli('bin', ['simulate', NET, '--engine', 'ngspice', '--json', '--out', out, '--timeout', '20000']);
     expect(r.code).toBe(0);

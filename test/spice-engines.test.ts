@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConvergenceError, EngineNotFound, EngineTimeout, NetlistError } from '../src/core/errors.ts';
 import { createEngine, type SpiceResult, vector } from '../src/spice/engine.ts';
-import { findNgspice, prepareNetlist, scanLog } from '../src/spice/ngspice.ts';
+import { prepareNetlist, scanLog } from '../src/spice/ngspice.ts';
+import { binaryTests } from './helpers/spice.ts';
 import { runMany } from '../src/spice/pool.ts';
 
 const FIX = join(import.meta.dirname, 'fixtures/spice');
@@ -13,15 +14,6 @@ const LINEAR = readFileSync(join(FIX, 'linear-rc.cir'), 'utf8');
 // for a 1e-6 check against the independent solution below.
 const RC_DIODE_TIGHT = RC_DIODE.replace('.dc ', '.options reltol=1e-9 vntol=1e-12 abstol=1e-18\n.dc ');
 
-const haveNgspice = (() => {
-  try {
-    findNgspice();
-    return true;
-  } catch {
-    return false;
-  }
-})();
-const binaryTests = haveNgspice || Boolean(process.env.CI);
 
 /** Independent solution of the rc-diode DC point: (vin - v)/R1 = v/R2 + Is (exp(v/(n Vt)) - 1). */
 function diodeNode(vin: number): number {

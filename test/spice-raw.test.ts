@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { DataError } from '../src/core/errors.ts';
 import { complexVector, vector } from '../src/spice/engine.ts';
 import { findNgspice } from '../src/spice/ngspice.ts';
+import { binaryTests } from './helpers/spice.ts';
 import { parseRaw, type SpicePlot } from '../src/spice/raw.ts';
 
 const FIX = join(import.meta.dirname, 'fixtures/spice');
@@ -90,16 +91,8 @@ describe('raw parser on ngspice 39 fixtures', () => {
 });
 
 // The same check on files written just now by the installed binary (ngspice must be there in CI).
-const haveNgspice = (() => {
-  try {
-    findNgspice();
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
-describe.skipIf(!haveNgspice && !process.env.CI)('raw parser on a fresh ngspice run', () => {
+describe.skipIf(!binaryTests)('raw parser on a fresh ngspice run', () => {
   it('binary and ASCII outputs of one run parse identically', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fusemix-rawtest-'));
     try {

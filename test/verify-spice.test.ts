@@ -9,20 +9,12 @@ import { PACKAGE_ROOT } from '../src/core/io.ts';
 import { loadMacamCell } from '../src/devices/macam.ts';
 import type { EngineKind } from '../src/spice/engine.ts';
 import { spiceMonteCarlo } from '../src/spice/montecarlo.ts';
-import { findNgspice } from '../src/spice/ngspice.ts';
+import { binaryTests } from './helpers/spice.ts';
 import type { EnginePool } from '../src/spice/pool.ts';
 import { enginePool, verifyCell, verifyUnit } from '../src/spice/verify.ts';
 import { createFusedUnit } from '../src/units/fused.ts';
 
-const haveNgspice = (() => {
-  try {
-    findNgspice();
-    return true;
-  } catch {
-    return false;
-  }
-})();
-const engines: EngineKind[] = haveNgspice || process.env.CI ? ['ngspice', 'wasm'] : ['wasm'];
+const engines: EngineKind[] = binaryTests ? ['ngspice', 'wasm'] : ['wasm'];
 const cell = loadMacamCell('macam-measured');
 const pools: EnginePool[] = [];
 afterAll(async () => {
@@ -62,7 +54,7 @@ describe.each(engines)('verify against SPICE (%s, level1)', (kind) => {
   });
 });
 
-describe.skipIf(!haveNgspice && !process.env.CI)('Monte Carlo and CLI (ngspice binary)', () => {
+describe.skipIf(!binaryTests)('Monte Carlo and CLI (ngspice binary)', () => {
   it('40-sample SPICE Monte Carlo matches boundDistribution sample by sample (same seed, same deviations)', async () => {
     const r = await spiceMonteCarlo(cell, { samples: 40, seed: 7, engine: 'ngspice', threads: 2, start: 'nominal' });
     expect(r.samples).toBe(40);

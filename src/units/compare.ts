@@ -4,7 +4,7 @@
  */
 import type { EnergyBreakdown } from '../devices/macam.ts';
 import { createDigitalPath, type DigitalPath } from './digital-path.ts';
-import { type FusedUnit, type FusedUnitOptions, type TransferError, createFusedUnit, fusedEnergy, transferError } from './fused.ts';
+import { type FusedUnit, type FusedUnitOptions, type TransferError, createFusedUnit, fusedEnergy, gridError, transferError } from './fused.ts';
 
 export interface CompareOptions extends FusedUnitOptions {
   adc?: string;
@@ -28,32 +28,16 @@ export interface UnitComparison {
   thresholdsVolts: number[];
   ideal: { thresholds: number[]; codes: number[] };
   rows: FusedUnit['rows'];
-  error: { macam: TransferError; digital: { mismatchFraction: number; maxLsb: number; rmsLsb: number } };
+  error: { macam: TransferError; digital: Omit<TransferError, 'missFraction'> };
   energy: { macam: EnergyBreakdown; digital: EnergyBreakdown & { details?: unknown } };
   /** 1 - E_macam / E_digital */
   saving: number;
   variationSeed?: number | string;
 }
 
-export function digitalError(unit: FusedUnit, dp: DigitalPath, samples = 20001): { mismatchFraction: number; maxLsb: number; rmsLsb: number } {
-  const [x0, x1] = unit.inputRange;
-  let diff = 0;
-  let max = 0;
-  let ss = 0;
-  for (let i = 0; i < samples; i++) {
-    const x = x0 + ((x1 - x0) * i) / (samples - 1);
-    const e = Math.abs(dp.evaluate(x) - unit.ideal.codes[segment(unit.ideal.breakpoints, x)]!);
-    if (e) diff++;
-    if (e > max) max = e;
-    ss += e * e;
-  }
-  return { mismatchFraction: diff / samples, maxLsb: max, rmsLsb: Math.sqrt(ss / samples) };
-}
-
-function segment(bp: Float64Array, x: number): number {
-  let s = 0;
-  while (s < bp.length && bp[s]! <= x) s++;
-  return s;
+/** Error of the digital path against the ideal quantised activation, on the same grid as the MACAM unit's. */
+export function digitalError(unit: FusedUnit, dp: DigitalPath, samples = 20001): Omit<TransferError, 'missFraction'> {
+  return gridError(unit, (x) => dp.evaluate(x), samples);
 }
 
 export function compareUnit(opts: CompareOptions): { report: UnitComparison; unit: FusedUnit; digital: DigitalPath } {

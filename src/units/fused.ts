@@ -390,21 +390,26 @@ export interface TransferError {
   missFraction: number;
 }
 
-/** Error of a transfer against the ideal quantised activation on a uniform grid of inputs. */
-export function transferError(unit: FusedUnit, which: 'programmed' | 'actual' = 'actual', samples = 20001): TransferError {
-  const t = which === 'programmed' ? unit.programmed : unit.actual;
+/** Error of any code function against the ideal quantised activation on a uniform grid of inputs. */
+export function gridError(unit: FusedUnit, codeOf: (x: number) => number, samples = 20001): Omit<TransferError, 'missFraction'> {
   const [x0, x1] = unit.inputRange;
   let max = 0;
   let ss = 0;
   let diff = 0;
   for (let i = 0; i < samples; i++) {
     const x = x0 + ((x1 - x0) * i) / (samples - 1);
-    const e = Math.abs(transferCode(t, x, unit.inputRange) - transferCode(unit.ideal, x, unit.inputRange));
+    const e = Math.abs(codeOf(x) - transferCode(unit.ideal, x, unit.inputRange));
     if (e > max) max = e;
     ss += e * e;
     if (e !== 0) diff++;
   }
-  return { samples, maxLsb: max, rmsLsb: Math.sqrt(ss / samples), mismatchFraction: diff / samples, missFraction: missFraction(unit, which) };
+  return { samples, maxLsb: max, rmsLsb: Math.sqrt(ss / samples), mismatchFraction: diff / samples };
+}
+
+/** Error of a transfer against the ideal quantised activation on a uniform grid of inputs. */
+export function transferError(unit: FusedUnit, which: 'programmed' | 'actual' = 'actual', samples = 20001): TransferError {
+  const t = which === 'programmed' ? unit.programmed : unit.actual;
+  return { ...gridError(unit, (x) => transferCode(t, x, unit.inputRange), samples), missFraction: missFraction(unit, which) };
 }
 
 function missFraction(unit: FusedUnit, which: 'programmed' | 'actual'): number {
