@@ -18,3 +18,5 @@ export { linePlot, type Series, type PlotOptions } from './report/svg.ts';
 export * as nn from './nn/index.ts';
 export * as data from './data/index.ts';
 export * as mixer from './mixer/index.ts';
+export * as kernels from './kernels/index.ts';
+export { setKernelBackend, setKernelPrecision } from './kernels/index.ts';

@@ -8,6 +8,7 @@ import { FusemixError } from '../core/errors.ts';
 import { fusemixVersion } from '../core/io.ts';
 import { commands } from './commands/index.ts';
 import { describeCommands, givenOnCommandLine, loadConfig } from './config.ts';
+import { type KernelName, type KernelPrecision, setKernelBackend, setKernelPrecision } from '../kernels/backend.ts';
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
@@ -27,6 +28,12 @@ export async function main(argv: string[]): Promise<number> {
         a[k.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase())] = v;
       }
     }, true)
+    .option('kernels', { choices: ['auto', 'js', 'wasm', 'blas'] as const, describe: 'numeric kernel backend (default auto: blas > wasm > js; env FUSEMIX_KERNELS)' })
+    .option('kernel-precision', { choices: ['f64', 'f32'] as const, describe: 'precision of the wasm/blas matrix products (default f64; env FUSEMIX_KERNELS_PRECISION)' })
+    .middleware((a) => {
+      if (a.kernels) setKernelBackend(a.kernels as KernelName | 'auto');
+      if (a.kernelPrecision) setKernelPrecision(a.kernelPrecision as KernelPrecision);
+    })
     .version(fusemixVersion())
     .strict()
     .demandCommand(1, 'Give a command; see fusemix --help')
@@ -54,6 +61,14 @@ function reportError(e: unknown): number {
   }
   process.stderr.write(`fusemix: internal error (a bug; please report it):\n${(e as Error)?.stack ?? String(e)}\n`);
   return 1;
+}
+
+// a closed pipe (fusemix ... | head) is not an error
+for (const s of [process.stdout, process.stderr]) {
+  s.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
 }
 
 const code = await main(hideBin(process.argv));

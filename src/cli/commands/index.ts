@@ -12,6 +12,7 @@ import { meshCommand } from './mesh.ts';
 import { calibrateCommand } from './calibrate.ts';
 import { mixCommand } from './mix.ts';
 import { paretoCommand } from './pareto.ts';
+import { doctorCommand } from './doctor.ts';
 
 // biome-ignore lint: heterogeneous command argument types
 export const commands: Array<CommandModule<any, any>> = [
@@ -27,4 +28,5 @@ export const commands: Array<CommandModule<any, any>> = [
   calibrateCommand,
   mixCommand,
   paretoCommand,
+  doctorCommand,
 ];
