@@ -72,7 +72,7 @@ export const DEFAULT_MIX_OPTIONS: MixOptions = {
   adc: 'adc-sar-default',
   digital: 'digital-45nm',
   variation: true,
-  poolSize: 16,
+  poolSize: 0,
   photonic: true,
   photonicPreset: 'photonic-core-default',
   phaseBits: 8,
@@ -111,7 +111,10 @@ export function resolveMixOptions(partial: Partial<MixOptions> = {}): MixOptions
   if (!(typeof o.budget === 'number' && o.budget > 0 && o.budget <= 1)) bad('budget', 'a fraction in (0, 1]', o.budget);
   if (o.granularity !== 'channel' && o.granularity !== 'layer') bad('granularity', 'channel or layer', o.granularity);
   for (const k of ['analogBits', 'digitalBits', 'readoutBits'] as const) if (!(posInt(o[k]) && o[k] <= 12)) bad(k, 'an integer in 1..12', o[k]);
-  for (const k of ['poolSize', 'photonicSamples', 'batchSize'] as const) if (!posInt(o[k])) bad(k, 'an integer >= 1', o[k]);
+  for (const k of ['photonicSamples', 'batchSize'] as const) if (!posInt(o[k])) bad(k, 'an integer >= 1', o[k]);
+  if (!nonNegInt(o.poolSize)) bad('poolSize', 'an integer >= 0 (0: one column per channel)', o.poolSize);
+  // 0 = every channel is its own physical column, with its own variation
+  if (o.poolSize === 0) (o as { poolSize: number }).poolSize = Math.max(...o.hidden);
   for (const k of ['pretrainEpochs', 'searchEpochs', 'finetuneEpochs', 'phaseBits'] as const) if (!nonNegInt(o[k])) bad(k, 'an integer >= 0', o[k]);
   for (const k of ['lr', 'finetuneLr', 'logitLr', 'tauStart', 'tauEnd'] as const) if (!posNum(o[k])) bad(k, 'a number > 0', o[k]);
   for (const k of ['lambda', 'phaseNoise', 'gammaError'] as const) if (!nonNeg(o[k])) bad(k, 'a number >= 0', o[k]);

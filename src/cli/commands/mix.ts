@@ -49,7 +49,7 @@ export function mixOptionsBuilder<T>(y: Argv<T>): Argv<T> {
     .option('photonic', { type: 'string', describe: 'Dense layers through the photonic core model: on|off (default on)' })
     .option('variation', { type: 'string', describe: 'per-column MACAM device variation: on|off (default on)' })
     .option('granularity', { type: 'string', describe: 'assignment per channel or per layer (default channel)' })
-    .option('pool', { type: 'number', describe: 'programmed MACAM column instances shared by the channels (default 16)' })
+    .option('pool', { type: 'number', describe: 'programmed MACAM column instances shared by the channels (default 0: one column per channel, each with its own variation)' })
     .option('cell', { type: 'string', describe: 'MACAM cell preset (default macam-measured)' })
     .option('analog-bits', { type: 'number', describe: 'MACAM output bits (default 4)' })
     .option('digital-bits', { type: 'number', describe: 'ADC + digital activation bits (default 8)' })
