@@ -92,7 +92,7 @@ describe.skipIf(!binaryTests)('calibrate mosfet on the ngspice binary', () => {
     expect(readdirSync(dir).sort()).toEqual(['fit-nmos.svg', 'fit-pmos.svg', 'nmos-l1test.json', 'pmos-l1test.json']);
     const loaded = loadPreset(join(dir, 'nmos-l1test.json'), 'mosfet');
     const q = loaded.params as unknown as MosfetParams;
-    expect(loaded.sources.vto).toMatch(/^fitted to .*level1-card\.lib \(tn_l1, ngspice DC sweeps/);
+    expect(loaded.sources.vto).toMatch(/^fitted to .*level1-card\.lib by fusemix calibrate mosfet \(tn_l1, ngspice DC sweeps/);
     expect(mosfetCurrent(q, 0.7, 0.5)).toBeCloseTo(shichmanHodges(0.42, 210e-6, 0.06, 0.7, 0.5), 9);
   });
 

@@ -12,24 +12,39 @@ import { parseQuantity } from '../core/units.ts';
 import { type PresetFile, loadPreset, parsePreset } from '../devices/preset.ts';
 import { createEngine, type EngineKind } from '../spice/engine.ts';
 import { type AdcFit, type AdcFitModel, adcModelWritable, adcPlot, adcPresetFile, fitAdc, readAdcCsv } from './adc.ts';
-import { type DataSource, type FitParam, checkPresetName, defaultName, presetPath, readDataFile, writePlot, writePresetFile } from './common.ts';
+import { type DataSource, type FitParam, checkPresetName, defaultName, presetPath, readDataFile, sourceName, writePlot, writePresetFile } from './common.ts';
 import { type DwmtjFit, dwmtjBase, dwmtjFitSummary, dwmtjPlot, dwmtjPresetFile, fitDwmtj, readDwmtjCsv } from './dwmtj.ts';
 import {
+  type BoundErrorSummary,
   type BoundRow,
+  type FitModel,
   type GateError,
+  type IvSweep,
+  type ModelCard,
   type MosfetFit,
   type Polarity,
+  type SpiceBoundTarget,
+  boundErrors,
   boundShift,
+  cardLibrary,
+  fitEkv,
   fitLevel1,
   gateVoltageError,
   mosfetPlot,
   mosfetPresetFile,
   parseModelCards,
   pickCard,
+  refineToBounds,
   spiceSweep,
+  withTransistors,
 } from './mosfet.ts';
 import { type MtjFit, fitMtj, mtjFitSummary, mtjPlot, mtjPresetFile, readMtjCsv } from './mtj.ts';
 import type { MosfetParams } from '../devices/mosfet.ts';
+import { type MacamCell, loadMacamCell } from '../devices/macam.ts';
+import { PRESET_DIR } from '../devices/preset.ts';
+import { renderBsim4Library, renderTemplate } from '../spice/netlist.ts';
+import type { CustomLibrary, SearchStats } from '../spice/verify.ts';
+import { dirname, resolve as resolvePath } from 'node:path';
 
 export * from './adc.ts';
 export * from './common.ts';
@@ -136,9 +151,37 @@ export interface MosfetCalibrationOptions {
   vmax?: string | number;
   step?: string | number;
   floor?: string | number;
+  /** MACAM cell preset the bounds are computed for (default macam-measured) */
   cell?: string;
+  /** behavioral model to fit: auto = level1 for a level-1 card, else ekv */
+  fitModel?: FitModel | 'auto';
+  /**
+   * refine the EKV fits against MACAM bounds found in SPICE with the card (needs both polarities);
+   * default true for EKV fits of both polarities. The before/after SPICE bound errors are reported
+   * whenever this runs.
+   */
+  refine?: boolean;
+  /** wall positions of the SPICE bound targets (both branches), default 0, 0.25, 0.5, 0.75, 1 */
+  grid?: readonly number[];
+  /** write a cell preset of this name: the `cell` preset with the fitted transistors */
+  cellName?: string;
+  /** engines in parallel for the bound search */
+  threads?: number;
   timeoutMs?: number;
   date?: string;
+}
+
+export interface SpiceBoundReport {
+  cell: string;
+  engine: EngineKind;
+  /** the transistor library the SPICE bounds ran with: the shipped bsim4 library, or the card file's cards */
+  library: string;
+  /** bounds of the base cell's own transistor presets (before), the DC fit, and the refined fit (after) vs SPICE */
+  before: BoundErrorSummary;
+  dcFit: BoundErrorSummary;
+  after: BoundErrorSummary;
+  refined: boolean;
+  search: SearchStats;
 }
 
 export interface MosfetReport {
@@ -146,9 +189,31 @@ export interface MosfetReport {
   gateError: Record<string, { before: GateError; after: GateError; reference: string }>;
   /** MACAM bounds computed behaviorally with the level-1 presets and with the fitted devices */
   bounds: { cell: string; rows: BoundRow[] };
+  /** behavioral bounds against SPICE bounds with the card (both polarities fitted, refine on) */
+  spice?: SpiceBoundReport;
 }
 
-/** Fit level-1 presets to SPICE DC sweeps of a model card (nmos, pmos or both). */
+/** The widths to sweep: the unit device and every W/L the cell gives this polarity. */
+function sweepWidths(cell: MacamCell, t: Polarity, w: number): number[] {
+  const p = cell.params;
+  const wls = t === 'nmos' ? [p.wlT1, p.wlT2, p.wlT3, p.wlT5, p.wlT6] : [p.wlT4];
+  return [...new Set([1, ...wls])].map((x) => x * w);
+}
+
+/** The library the cell netlists use for these cards: the shipped bsim4 one when the cards are its own. */
+function libraryFor(cards: { nmos: ModelCard; pmos: ModelCard }, file: string): { library?: CustomLibrary; name: string } {
+  const shipped = parseModelCards(renderBsim4Library());
+  const same = (c: ModelCard) => shipped.some((s) => s.type === c.type && s.text.replace(/^\.model\s+\S+/i, '') === c.text.replace(/^\.model\s+\S+/i, ''));
+  if (same(cards.nmos) && same(cards.pmos)) return { name: 'bsim4 (templates/models/bsim4.lib.hbs)' };
+  const description = `${sourceName(file)} (cards ${cards.nmos.name}, ${cards.pmos.name})`;
+  return { library: { text: cardLibrary(cards.nmos, cards.pmos, renderTemplate('models/fet-wrappers.lib.hbs', {})), description }, name: description };
+}
+
+/**
+ * Fit behavioral MOSFET presets to SPICE DC sweeps of a model card (nmos, pmos or both): level 1
+ * (VTO, KP, LAMBDA) or EKV (also n, THETA, ETA); with both polarities and EKV, refine them against
+ * MACAM bounds found in SPICE with the card and report the bound errors before and after.
+ */
 export async function calibrateMosfet(o: MosfetCalibrationOptions): Promise<Calibration<Record<string, MosfetFit>> & { report: MosfetReport }> {
   let text: string;
   try {
@@ -163,40 +228,90 @@ export async function calibrateMosfet(o: MosfetCalibrationOptions): Promise<Cali
   const num = (v: string | number | undefined, dim: 'length' | 'voltage' | 'current', flag: string) =>
     v === undefined ? undefined : parseQuantity(v, dim, { field: flag });
   const sweepOpts = {
-    ...(o.w !== undefined ? { w: num(o.w, 'length', '--w')! } : {}),
     ...(o.l !== undefined ? { l: num(o.l, 'length', '--l')! } : {}),
     ...(o.vmax !== undefined ? { vmax: num(o.vmax, 'voltage', '--vmax')! } : {}),
     ...(o.step !== undefined ? { step: num(o.step, 'voltage', '--step')! } : {}),
     ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
   };
+  const w = o.w !== undefined ? num(o.w, 'length', '--w')! : 100e-9;
   const floor = num(o.floor, 'current', '--current-floor');
   const engineKind = o.engine ?? 'wasm';
+  const baseCell = loadMacamCell(o.cell ?? 'macam-measured');
+  const picked = Object.fromEntries(types.map((t) => [t, pickCard(cards, t, o.modelName, o.card)])) as Partial<Record<Polarity, ModelCard>>;
+  const modelOf = (c: ModelCard): FitModel => (o.fitModel === 'level1' || o.fitModel === 'ekv' ? o.fitModel : c.level === 1 ? 'level1' : 'ekv');
   const engine = createEngine(engineKind);
-  const fits: Record<string, MosfetFit> = {};
-  const presets: PresetOut[] = [];
+  let fits: Record<string, MosfetFit> = {};
   const gateError: MosfetReport['gateError'] = {};
   const tag = o.name ?? defaultName('', o.card).replace(/^-/, '').split('.')[0]!;
   try {
     for (const t of types) {
-      const card = pickCard(cards, t, o.modelName, o.card);
-      const sweep = await spiceSweep(engine, card, sweepOpts);
-      const fit = fitLevel1(sweep, { file: o.card, ...(floor !== undefined ? { floor } : {}) });
-      fits[t] = fit;
-      const ref = loadPreset(`${t}-level1`, 'mosfet');
-      gateError[t] = { before: gateVoltageError(sweep, ref.params as unknown as MosfetParams), after: gateVoltageError(sweep, fit.params), reference: ref.name };
-      const name = checkPresetName(o.name && types.length === 1 ? o.name : `${t}-${tag}`);
-      const preset = mosfetPresetFile(fit, {
-        name,
-        src,
-        engine: engineKind,
-        cardName: card.name,
-        ...(o.date ? { date: o.date } : {}),
-        extra: { gateVoltageError: gateError[t] },
-      });
-      presets.push({ name, path: presetPath(name, o.out), preset });
+      const card = picked[t]!;
+      const model = modelOf(card);
+      const widths = model === 'ekv' ? sweepWidths(baseCell, t, w) : [w];
+      const sweeps: IvSweep[] = [];
+      for (const wi of widths) sweeps.push(await spiceSweep(engine, card, { ...sweepOpts, w: wi }));
+      fits[t] = model === 'ekv' ? fitEkv(sweeps, { file: o.card, ...(floor !== undefined ? { floor } : {}) }) : fitLevel1(sweeps[0]!, { file: o.card, ...(floor !== undefined ? { floor } : {}) });
     }
   } finally {
     await engine.close();
+  }
+
+  // SPICE bounds with the card, and the EKV refinement against them
+  let spice: SpiceBoundReport | undefined;
+  const both = fits.nmos && fits.pmos;
+  const refine = o.refine ?? Boolean(both && fits.nmos!.model === 'ekv' && fits.pmos!.model === 'ekv');
+  if (refine) {
+    if (!both) throw new ConfigError(undefined, '--refine', 'both polarities fitted (--type both, a card file with an nmos and a pmos card)', types.join(','));
+    if (fits.nmos!.model !== 'ekv' || fits.pmos!.model !== 'ekv') throw new ConfigError(undefined, '--refine', 'EKV fits (--fit-model ekv)', `${fits.nmos!.model}/${fits.pmos!.model}`);
+    const { enginePool, spiceBounds } = await import('../spice/verify.ts');
+    const lib = libraryFor({ nmos: picked.nmos!, pmos: picked.pmos! }, o.card);
+    const grid = o.grid ?? [0, 0.25, 0.5, 0.75, 1];
+    const list = [...grid.map((f) => ({ branch: 'lo' as const, fLo: f, fHi: 0 })), ...grid.map((f) => ({ branch: 'hi' as const, fLo: 0, fHi: f }))];
+    const pool = enginePool(engineKind, o.threads);
+    let found: Awaited<ReturnType<typeof spiceBounds>>;
+    try {
+      found = await spiceBounds(baseCell, list, pool, { model: 'bsim4', tol: 5e-5, ...(lib.library ? { library: lib.library } : {}) });
+    } finally {
+      await pool.close();
+    }
+    const targets: SpiceBoundTarget[] = list.map((t, i) => ({ branch: t.branch, f: t.branch === 'lo' ? t.fLo : t.fHi, spice: found.bounds[i]! }));
+    const dc = { nmos: fits.nmos!, pmos: fits.pmos! };
+    const r = refineToBounds(baseCell, dc, targets, { file: o.card });
+    fits = { nmos: r.nmos, pmos: r.pmos };
+    spice = {
+      cell: baseCell.name,
+      engine: engineKind,
+      library: lib.name,
+      before: boundErrors(baseCell, targets),
+      dcFit: boundErrors(withTransistors(baseCell, { nmos: dc.nmos.params, pmos: dc.pmos.params }), targets),
+      after: boundErrors(withTransistors(baseCell, { nmos: r.nmos.params, pmos: r.pmos.params }), targets),
+      refined: true,
+      search: found.stats,
+    };
+  }
+
+  const presets: PresetOut[] = [];
+  for (const t of types) {
+    const fit = fits[t]!;
+    const ref = loadPreset(`${t}-level1`, 'mosfet');
+    gateError[t] = { before: gateVoltageError(fit.sweep, ref.params as unknown as MosfetParams), after: gateVoltageError(fit.sweep, fit.params), reference: ref.name };
+    const name = checkPresetName(o.name && types.length === 1 ? o.name : `${t}-${tag}`);
+    const preset = mosfetPresetFile(fit, {
+      name,
+      src,
+      engine: engineKind,
+      cardName: picked[t]!.name,
+      ...(o.date ? { date: o.date } : {}),
+      extra: {
+        gateVoltageError: gateError[t],
+        ...(spice ? { boundError: boundErrorMeta(spice) } : {}),
+      },
+    });
+    presets.push({ name, path: presetPath(name, o.out), preset });
+  }
+  if (o.cellName) {
+    if (!both) throw new ConfigError(undefined, '--cell-name', 'both polarities fitted (a cell needs an nmos and a pmos preset)', types.join(','));
+    presets.push(cellPreset(o.cellName, baseCell.name, presets, o.card, spice));
   }
   const bounds = boundShift({ ...(fits.nmos ? { nmos: fits.nmos.params } : {}), ...(fits.pmos ? { pmos: fits.pmos.params } : {}) }, o.cell);
   const summary: Record<string, FitParam> = {};
@@ -204,10 +319,48 @@ export async function calibrateMosfet(o: MosfetCalibrationOptions): Promise<Cali
     summary[`${t}.vto`] = f.vto;
     summary[`${t}.kp`] = f.kp;
     summary[`${t}.lambda`] = f.lambda;
+    if (f.n) summary[`${t}.n`] = f.n;
+    if (f.theta) summary[`${t}.theta`] = f.theta;
+    if (f.eta) summary[`${t}.eta`] = f.eta;
   }
   const plots = Object.fromEntries(Object.entries(fits).map(([t, f]) => [t, mosfetPlot(f)]));
   const svg = types.length === 1 ? plots[types[0]!]! : plots;
-  return { kind: 'mosfet', fit: fits, summary, presets, svg, report: { gateError, bounds } };
+  return { kind: 'mosfet', fit: fits, summary, presets, svg, report: { gateError, bounds, ...(spice ? { spice } : {}) } };
+}
+
+/** The bound errors for a preset's fit block (finite numbers only, so the JSON stays valid). */
+function boundErrorMeta(sp: SpiceBoundReport): Record<string, unknown> {
+  const sum = (e: BoundErrorSummary) => ({ maxFinite: e.maxFinite, rmsFinite: e.rmsFinite, unmatched: e.unmatched });
+  return {
+    cell: sp.cell,
+    library: sp.library,
+    before: sum(sp.before),
+    dcFit: sum(sp.dcFit),
+    after: sum(sp.after),
+    targets: sp.after.rows.map((x) => ({ branch: x.branch, f: x.f, spice: Number.isFinite(x.spice) ? x.spice : String(x.spice) })),
+  };
+}
+
+/** A cell preset: the base cell's file with its nmos / pmos references pointing at the fitted presets. */
+function cellPreset(name: string, base: string, mos: PresetOut[], card: string, spice?: SpiceBoundReport): PresetOut {
+  checkPresetName(name);
+  const b = loadPreset(base, 'macam-cell');
+  const raw = JSON.parse(JSON.stringify(b.raw)) as PresetFile;
+  const ref = (p: PresetOut) => (dirname(resolvePath(p.path)) === resolvePath(PRESET_DIR) && p.path.endsWith(`${p.name}.json`) ? p.name : resolvePath(p.path));
+  for (const p of mos) {
+    const t = p.preset.params.polarity?.value as Polarity;
+    raw.params[t] = { value: ref(p), source: `fitted to ${sourceName(card)} by fusemix calibrate mosfet (preset ${p.name})` };
+  }
+  const { $schema: _s, ...rest } = raw;
+  const un = (e: BoundErrorSummary) => (e.unmatched ? ` (and ${e.unmatched} position${e.unmatched > 1 ? 's' : ''} where SPICE finds no bound in [0, V_DD] but the behavioral cell does, or the reverse)` : '');
+  const err = spice
+    ? ` Behavioral bounds vs SPICE with the card at wall positions ${[...new Set(spice.after.rows.map((r) => r.f))].join(', ')} of both branches: max error ${(spice.before.maxFinite * 1e3).toFixed(1)} mV with ${base}'s transistors${un(spice.before)}, ${(spice.after.maxFinite * 1e3).toFixed(2)} mV with the fitted ones${un(spice.after)}.`
+    : '';
+  return {
+    name,
+    path: presetPath(name),
+    preset: { ...rest, name, kind: 'macam-cell', description: `${b.raw.description ?? base} -- with its transistors fitted to ${sourceName(card)} by fusemix calibrate mosfet.${err}` },
+  };
 }
 
 /** Write the presets (validated, atomic) and the plot. Returns the paths written. */

@@ -21,10 +21,31 @@ import { type CellDeviation, type MacamCell, lowerBound, stablePositions, upperB
 import type { FusedUnit } from '../units/fused.ts';
 import type { EngineKind } from './engine.ts';
 import { vector } from './engine.ts';
-import { type CellInstance, type TransistorModel, renderCellArray, renderUnit, unitNodes } from './netlist.ts';
+import { type CellInstance, type TransistorModel, modelLibrary, renderCellArray, renderUnit, unitNodes } from './netlist.ts';
 import { EnginePool } from './pool.ts';
 
 export type Branch = 'lo' | 'hi';
+
+/**
+ * A transistor library that replaces the `model` one in the rendered netlists (e.g. a model card
+ * file being calibrated: its cards renamed fm_nch / fm_pch plus the fm_nfet / fm_pfet wrappers).
+ * Render with model 'bsim4' for any card with capacitances (operating point, no UIC).
+ */
+export interface CustomLibrary {
+  text: string;
+  /** what the library is, for the netlist header's transistor line */
+  description: string;
+}
+
+/** Put a custom library in place of the model's in a netlist rendered for `cell` (and its header line). */
+export function withLibrary(netlist: string, cell: MacamCell, model: TransistorModel, lib?: CustomLibrary): string {
+  if (!lib) return netlist;
+  const std = modelLibrary(cell, model);
+  if (!netlist.includes(std)) throw new Error('withLibrary: the netlist does not contain the model library');
+  return netlist
+    .replace(std, () => lib.text.endsWith('\n') ? lib.text : `${lib.text}\n`)
+    .replace(/^(\* transistors: ).*$/m, (_m, a: string) => `${a}${lib.description}`);
+}
 
 /** One bound to find: a branch of a cell instance (wall positions, optional deviations). */
 export interface BoundTarget {
@@ -53,6 +74,8 @@ export interface SearchOptions {
   onRound?: (round: number, probes: number) => void;
   /** seed recorded in the probe netlists (header and .option seed) when the deviations come from one */
   seed?: { value: number | string; what: string };
+  /** a transistor library in place of `model`'s */
+  library?: CustomLibrary;
 }
 
 export interface SearchStats {
@@ -88,7 +111,7 @@ export async function probeMatchLines(
   cell: MacamCell,
   probes: readonly CellInstance[],
   pool: EnginePool,
-  opts: { model?: TransistorModel; chunk?: number; comments?: string[]; seed?: { value: number | string; what: string } } = {},
+  opts: { model?: TransistorModel; chunk?: number; comments?: string[]; seed?: { value: number | string; what: string }; library?: CustomLibrary } = {},
 ): Promise<{ s: Float64Array; runs: number }> {
   const chunk = opts.chunk ?? 250;
   const items: Array<{ netlist: string; name: string }> = [];
@@ -96,7 +119,7 @@ export async function probeMatchLines(
   for (let i = 0; i < probes.length; i += chunk) {
     const part = probes.slice(i, i + chunk);
     const r = renderCellArray(cell, part, { model: opts.model ?? 'level1', what: `bound search probes ${i}..${i + part.length - 1}`, ...(opts.seed ? { seed: opts.seed } : {}), ...(opts.comments ? { comments: opts.comments.slice(i, i + chunk) } : {}) });
-    items.push({ netlist: r.netlist, name: `bound probes ${i}..${i + part.length - 1}` });
+    items.push({ netlist: withLibrary(r.netlist, cell, opts.model ?? 'level1', opts.library), name: `bound probes ${i}..${i + part.length - 1}` });
     nodes.push(r.mlNodes);
   }
   const results = await pool.runMany(items);
@@ -230,7 +253,7 @@ export async function spiceBounds(
       for (const v of vs) probes.push({ variant: st.t.branch, fLo: st.t.fLo, fHi: st.t.fHi, vdl: v, ...(st.t.dev ? { dev: st.t.dev } : {}) });
     }
     if (probes.length === 0) break;
-    const { s, runs } = await probeMatchLines(cell, probes, pool, { model: opts.model ?? 'level1', ...(opts.chunk ? { chunk: opts.chunk } : {}), ...(opts.seed ? { seed: opts.seed } : {}) });
+    const { s, runs } = await probeMatchLines(cell, probes, pool, { model: opts.model ?? 'level1', ...(opts.chunk ? { chunk: opts.chunk } : {}), ...(opts.seed ? { seed: opts.seed } : {}), ...(opts.library ? { library: opts.library } : {}) });
     stats.rounds++;
     stats.runs += runs;
     stats.probes += probes.length;
@@ -291,6 +314,8 @@ export interface VerifyCommon {
   pool?: EnginePool;
   threads?: number;
   search?: SearchOptions;
+  /** a transistor library in place of `model`'s (see CustomLibrary) */
+  library?: CustomLibrary;
 }
 
 async function withPool<T>(o: VerifyCommon, f: (pool: EnginePool) => Promise<T>): Promise<T> {
@@ -312,7 +337,7 @@ export async function verifyCell(cell: MacamCell, o: VerifyCommon = {}): Promise
     ...checkPositions(cell, 'lo').map((f) => ({ branch: 'lo' as const, fLo: f, fHi: 0 })),
     ...checkPositions(cell, 'hi').map((f) => ({ branch: 'hi' as const, fLo: 0, fHi: f })),
   ];
-  const { bounds, stats } = await withPool(o, (pool) => spiceBounds(cell, targets, pool, { ...o.search, model }));
+  const { bounds, stats } = await withPool(o, (pool) => spiceBounds(cell, targets, pool, { ...o.search, model, ...(o.library ? { library: o.library } : {}) }));
   const checks: BoundCheck[] = targets.map((t, i) => {
     const f = t.branch === 'lo' ? t.fLo : t.fHi;
     const behavioral = t.branch === 'lo' ? lowerBound(cell, f) : upperBound(cell, f);
@@ -378,14 +403,15 @@ export async function spiceCodes(
   unit: FusedUnit,
   inputs: Float64Array | readonly number[],
   pool: EnginePool,
-  opts: { model?: TransistorModel; chunk?: number } = {},
+  opts: { model?: TransistorModel; chunk?: number; library?: CustomLibrary } = {},
 ): Promise<{ codes: Int32Array; vdl: Float64Array; runs: number }> {
   const chunk = opts.chunk ?? 12;
   const xs = Array.from(inputs);
   const items: Array<{ netlist: string; name: string }> = [];
   for (let i = 0; i < xs.length; i += chunk) {
     const part = xs.slice(i, i + chunk);
-    items.push({ netlist: renderUnit(unit, { inputs: part, model: opts.model ?? 'level1', what: `unit code probes ${i}..${i + part.length - 1}` }), name: `unit inputs ${i}..${i + part.length - 1}` });
+    const net = renderUnit(unit, { inputs: part, model: opts.model ?? 'level1', what: `unit code probes ${i}..${i + part.length - 1}` });
+    items.push({ netlist: withLibrary(net, unit.cell, opts.model ?? 'level1', opts.library), name: `unit inputs ${i}..${i + part.length - 1}` });
   }
   const results = await pool.runMany(items);
   const codes = new Int32Array(xs.length);
@@ -434,7 +460,7 @@ export async function verifyUnit(unit: FusedUnit, o: UnitVerifyOptions = {}): Pr
       const uniq = new Map<string, BoundTarget>();
       for (const t of targets) if (!uniq.has(key(t))) uniq.set(key(t), { branch: t.branch, fLo: t.branch === 'lo' ? t.fLo : 0, fHi: t.branch === 'hi' ? t.fHi : 0 });
       const list = [...uniq.values()];
-      const res = await spiceBounds(cell, list, pool, { ...o.search, model });
+      const res = await spiceBounds(cell, list, pool, { ...o.search, model, ...(o.library ? { library: o.library } : {}) });
       search = res.stats;
       const found = new Map(list.map((t, i) => [key(t), res.bounds[i]!]));
       checks = targets.map((t) => {
@@ -443,7 +469,7 @@ export async function verifyUnit(unit: FusedUnit, o: UnitVerifyOptions = {}): Pr
         return { branch: t.branch, f: t.branch === 'lo' ? t.fLo : t.fHi, row: t.row, behavioral, spice, error: boundError(spice, behavioral) };
       });
     }
-    const { codes, vdl, runs } = await spiceCodes(unit, inputs, pool, { model, ...(o.chunk ? { chunk: o.chunk } : {}) });
+    const { codes, vdl, runs } = await spiceCodes(unit, inputs, pool, { model, ...(o.chunk ? { chunk: o.chunk } : {}), ...(o.library ? { library: o.library } : {}) });
     const bnds = unit.rows.flatMap((r) => [r.loEnabled ? r.vLo : NaN, r.hiEnabled ? r.vHi : NaN]).filter(Number.isFinite);
     let agree = 0;
     let away = 0;

@@ -116,10 +116,25 @@ const adc: CommandModule<GlobalArgs, Common & { model?: 'sar-linear' | 'flash' |
 
 const mosfet: CommandModule<
   GlobalArgs,
-  Common & { fromSpice?: string; type?: 'nmos' | 'pmos' | 'both'; engine?: 'wasm' | 'ngspice'; modelName?: string; w?: string; l?: string; vmax?: string; step?: string; currentFloor?: string; cell?: string }
+  Common & {
+    fromSpice?: string;
+    type?: 'nmos' | 'pmos' | 'both';
+    engine?: 'wasm' | 'ngspice';
+    modelName?: string;
+    w?: string;
+    l?: string;
+    vmax?: string;
+    step?: string;
+    currentFloor?: string;
+    cell?: string;
+    fitModel?: 'auto' | 'level1' | 'ekv';
+    refine?: boolean;
+    cellName?: string;
+    threads?: number;
+  }
 > = {
   command: 'mosfet',
-  describe: 'fit level-1 VTO, KP, LAMBDA to ngspice DC sweeps of a model card over the MACAM region',
+  describe: 'fit the behavioral MOSFET (level 1 or EKV) to ngspice DC sweeps of a model card, refine it to the MACAM bounds SPICE gives with the card, report the bound errors before and after',
   builder: (y) =>
     common(y, false)
       .option('from-spice', { type: 'string', demandOption: true, describe: 'model card file (.lib/.cir; .model lines are used)' })
@@ -131,13 +146,17 @@ const mosfet: CommandModule<
       .option('vmax', { type: 'string', describe: 'sweep V_GS and V_DS over 0..vmax (default 0.8 V)' })
       .option('step', { type: 'string', describe: 'sweep step (default 20 mV)' })
       .option('current-floor', { type: 'string', describe: 'current floor of the relative weighting (default 100 nA)' })
-      .option('cell', { type: 'string', default: 'macam-measured', describe: 'MACAM cell preset for the bound comparison' })
-      .example('$0 calibrate mosfet --from-spice templates/models/bsim4.lib.hbs --engine ngspice', 'nmos-bsim4 and pmos-bsim4 presets'),
+      .option('cell', { type: 'string', default: 'macam-measured', describe: 'MACAM cell preset for the bound comparison (its transistors are the "before")' })
+      .option('fit-model', { choices: ['auto', 'level1', 'ekv'] as const, default: 'auto' as const, describe: 'behavioral model to fit (auto: level1 for a level-1 card, else ekv)' })
+      .option('refine', { type: 'boolean', describe: 'refine EKV fits to MACAM bounds found in SPICE with the card (default: on for EKV fits of both types; --no-refine for the DC fit alone)' })
+      .option('cell-name', { type: 'string', describe: 'also write a cell preset of this name: --cell with the fitted transistors' })
+      .option('threads', { type: 'number', describe: 'engines in parallel for the SPICE bound search (default: one per core)' })
+      .example('$0 calibrate mosfet --from-spice templates/models/bsim4.lib.hbs --engine ngspice --name bsim4-fit --cell-name macam-bsim4', 'nmos-bsim4-fit, pmos-bsim4-fit (EKV, refined to SPICE bounds) and the cell macam-bsim4'),
   handler: async (a) => {
     const { calibrateMosfet } = await import('../../calibrate/index.ts');
     const c = await calibrateMosfet({
       card: a.fromSpice!,
-      ...pick(a, ['type', 'engine', 'modelName', 'name', 'out', 'w', 'l', 'vmax', 'step', 'cell']),
+      ...pick(a, ['type', 'engine', 'modelName', 'name', 'out', 'w', 'l', 'vmax', 'step', 'cell', 'fitModel', 'refine', 'cellName', 'threads']),
       ...(a.currentFloor !== undefined ? { floor: a.currentFloor } : {}),
     });
     if (!a.json) {
@@ -147,9 +166,22 @@ const mosfet: CommandModule<
           `${t}: gate-voltage error at equal current vs the card: ${g.reference} max ${(g.before.max * 1e3).toFixed(1)} mV rms ${(g.before.rms * 1e3).toFixed(1)} mV; fitted max ${(g.after.max * 1e3).toFixed(1)} mV rms ${(g.after.rms * 1e3).toFixed(1)} mV`,
         );
       }
-      const mv = (v: number) => (Number.isFinite(v) ? `${(v * 1e3).toFixed(1)} mV` : String(v));
+      const mv = (v: number) => (Number.isFinite(v) ? `${(v * 1e3).toFixed(2)} mV` : String(v));
       say(a, `MACAM bounds of ${c.report.bounds.cell} (behavioral): level-1 presets vs fitted devices`);
       say(a, table(c.report.bounds.rows.map((r) => [r.branch, r.f, mv(r.before), mv(r.after), mv(r.shift)]), ['branch', 'f', 'level-1', 'fitted', 'shift']));
+      const sp = c.report.spice;
+      if (sp) {
+        say(a, `MACAM bounds of ${sp.cell}: behavioral vs SPICE with ${sp.library} (${sp.search.probes} probes, ${sp.search.elapsedMs} ms)`);
+        say(
+          a,
+          table(
+            sp.after.rows.map((r, i) => [r.branch, r.f, mv(r.spice), mv(sp.before.rows[i]!.error), mv(sp.dcFit.rows[i]!.error), mv(r.error)]),
+            ['branch', 'f', 'spice', 'error before', 'error DC fit', 'error after'],
+          ),
+        );
+        const sum = (e: typeof sp.before) => `max ${mv(e.max)}${e.unmatched ? ` (${e.unmatched} unmatched; ${mv(e.maxFinite)} where both find a bound)` : ''}`;
+        say(a, `bound error vs SPICE: before (${sp.cell}'s transistors) ${sum(sp.before)}; DC fit ${sum(sp.dcFit)}; after (refined) ${sum(sp.after)}, rms ${mv(sp.after.rms)}`);
+      }
     }
     await finish(a, c);
   },
