@@ -34,7 +34,7 @@ export interface MonteCarloOptions {
   start?: 'behavioral' | 'nominal';
   /** width of the starting bracket (V) */
   startWidth?: number;
-  /** final bracket width (V), default 20 uV */
+  /** final bracket width (V), default 100 uV: 150x finer than the bound spread of the default cell */
   tol?: number;
   /** probes per netlist */
   chunk?: number;
@@ -97,7 +97,7 @@ export async function spiceMonteCarlo(cell: MacamCell, o: MonteCarloOptions = {}
   const own = !o.pool;
   const pool = o.pool ?? enginePool(o.engine ?? 'wasm', o.threads);
   try {
-    const search = { model, ...(o.tol ? { tol: o.tol } : {}), ...(o.chunk ? { chunk: o.chunk } : {}) };
+    const search = { model, tol: o.tol ?? 1e-4, ...(o.chunk ? { chunk: o.chunk } : {}) };
     const nom = await spiceBounds(
       cell,
       [
