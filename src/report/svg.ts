@@ -68,6 +68,12 @@ export function linePlot(o: PlotOptions): string {
   const pad = 0.04 * (y1 - y0);
   y0 -= pad;
   y1 += pad;
+  if (o.series.some((s) => s.points)) {
+    // markers at the very edge of the frame are hard to read: pad x too
+    const px0 = 0.06 * (x1 - x0);
+    x0 -= px0;
+    x1 += px0;
+  }
   const px = (x: number) => m.l + ((x - x0) / (x1 - x0)) * (W - m.l - m.r);
   const py = (y: number) => H - m.b - ((y - y0) / (y1 - y0)) * (H - m.t - m.b);
   const parts: string[] = [];
