@@ -25,7 +25,6 @@ import {
   cellSigmas,
   loadMacamCell,
   lowerBound,
-  positionForBound,
   sampleDeviation,
   searchEnergy,
   snapPositionForBound,
@@ -272,11 +271,10 @@ export function createFusedUnit(opts: FusedUnitOptions): FusedUnit {
       // the lower bound overlaps the previous row's upper bound by `overlap` (priority resolves it)
       lo = snapPositionForBound(cell, 'lo', prevHi - overlap, loTable);
       if (lo.v > prevHi) {
-        if (loTable) {
-          const ok = loTable.filter((e) => e.v <= prevHi);
-          lo = ok.length ? ok.reduce((a, b) => (b.v > a.v ? b : a)) : lowestLo;
-        } else lo = { f: positionForBound(cell, 'lo', prevHi - overlap), v: 0 };
-        if (!loTable) lo.v = lowerBound(cell, lo.f);
+        // never leave a gap: the highest achievable V_lo not above the previous V_hi (the lowest one
+        // always qualifies, because the data-line window starts there)
+        const ok = (loTable ?? []).filter((e) => e.v <= prevHi);
+        lo = ok.reduce((a, b) => (b.v > a.v ? b : a), lowestLo);
       }
     }
     const xa = r === 0 ? xr[0] : toX(prevHi);
