@@ -112,7 +112,84 @@ export class Rng {
   }
 
   fillNormal(out: Float64Array, mean = 0, sd = 1): Float64Array {
-    for (let i = 0; i < out.length; i++) out[i] = this.normal(mean, sd);
+    return this.fillNormalRange(out, 0, out.length, mean, sd);
+  }
+
+  /**
+   * out[from .. to) = the next (to - from) normal deviates: exactly the numbers that as many calls of
+   * `normal(mean, sd)` would return, leaving the stream in the same state (including a pending spare
+   * deviate), but without a method call and state round trip per number (the generator state lives
+   * in locals for the whole batch).
+   */
+  fillNormalRange(out: Float64Array, from: number, to: number, mean = 0, sd = 1): Float64Array {
+    let i = from;
+    if (i < to && !Number.isNaN(this.spare)) {
+      out[i++] = mean + sd * this.spare;
+      this.spare = NaN;
+    }
+    if (i >= to) return out;
+    let a = this.a;
+    let b = this.b;
+    let c = this.c;
+    let d = this.d;
+    while (i < to) {
+      let u: number, v: number, s: number;
+      do {
+        // four xoshiro128** outputs (two 53-bit uniforms), as nextUint32 / uniform compute them
+        let r = Math.imul(b, 5);
+        r = Math.imul((r << 7) | (r >>> 25), 9) >>> 0;
+        let t = b << 9;
+        c ^= a;
+        d ^= b;
+        b ^= c;
+        a ^= d;
+        c ^= t;
+        d = (d << 11) | (d >>> 21);
+        const h1 = r >>> 5;
+        r = Math.imul(b, 5);
+        r = Math.imul((r << 7) | (r >>> 25), 9) >>> 0;
+        t = b << 9;
+        c ^= a;
+        d ^= b;
+        b ^= c;
+        a ^= d;
+        c ^= t;
+        d = (d << 11) | (d >>> 21);
+        const l1 = r >>> 6;
+        r = Math.imul(b, 5);
+        r = Math.imul((r << 7) | (r >>> 25), 9) >>> 0;
+        t = b << 9;
+        c ^= a;
+        d ^= b;
+        b ^= c;
+        a ^= d;
+        c ^= t;
+        d = (d << 11) | (d >>> 21);
+        const h2 = r >>> 5;
+        r = Math.imul(b, 5);
+        r = Math.imul((r << 7) | (r >>> 25), 9) >>> 0;
+        t = b << 9;
+        c ^= a;
+        d ^= b;
+        b ^= c;
+        a ^= d;
+        c ^= t;
+        d = (d << 11) | (d >>> 21);
+        const l2 = r >>> 6;
+        u = 2 * ((h1 * 67108864 + l1) / 9007199254740992) - 1;
+        v = 2 * ((h2 * 67108864 + l2) / 9007199254740992) - 1;
+        s = u * u + v * v;
+      } while (s >= 1 || s === 0);
+      const f = Math.sqrt((-2 * Math.log(s)) / s);
+      out[i++] = mean + sd * u * f;
+      const second = v * f;
+      if (i < to) out[i++] = mean + sd * second;
+      else this.spare = second;
+    }
+    this.a = a;
+    this.b = b;
+    this.c = c;
+    this.d = d;
     return out;
   }
 

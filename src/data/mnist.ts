@@ -32,21 +32,33 @@ export function mnistDigitsDir(): string {
  * nearest double, which is what JSON.parse returns. Anything unusual (exponents, signs, long digit
  * strings, other tokens) falls back to JSON.parse. Returns undefined when the scan does not apply.
  */
-function scanDigitFile(text: string): Float64Array | undefined {
-  const key = text.indexOf('"data"');
+function scanDigitFile(text: Uint8Array): Float64Array | undefined {
+  // works on the file's bytes (no UTF-8 decoding into a 2 MB string): every byte the scan accepts
+  // is ASCII, anything else makes it give up
+  const buf = Buffer.from(text.buffer, text.byteOffset, text.byteLength);
+  const key = buf.indexOf('"data"');
   if (key < 0) return undefined;
-  let i = text.indexOf('[', key);
+  let i = buf.indexOf(91 /* [ */, key);
   if (i < 0) return undefined;
   // only the data array is expected in the object
-  const close = text.indexOf(']', i);
-  if (close < 0 || text.slice(close + 1).trim() !== '}') return undefined;
+  const close = buf.indexOf(93 /* ] */, i);
+  if (close < 0) return undefined;
+  let tail = close + 1;
+  const isWs = (c: number) => c === 32 || c === 10 || c === 13 || c === 9;
+  while (tail < buf.length && isWs(buf[tail]!)) tail++;
+  if (buf[tail] !== 125 /* } */) return undefined;
+  tail++;
+  while (tail < buf.length && isWs(buf[tail]!)) tail++;
+  if (tail !== buf.length) return undefined;
   i++;
+  const end = buf.length;
+  const at = (k: number): number => (k < end ? buf[k]! : -1);
   // every value takes at least two characters (digit + separator)
   const out = new Float64Array(((close - i) >> 1) + 1);
   let n = 0;
   for (;;) {
-    let c = text.charCodeAt(i);
-    while (c === 32 || c === 10 || c === 13 || c === 9) c = text.charCodeAt(++i);
+    let c = at(i);
+    while (c === 32 || c === 10 || c === 13 || c === 9) c = at(++i);
     if (c === 93 && n === 0) return out.subarray(0, 0);
     let num = 0;
     let scale = 1;
@@ -54,20 +66,20 @@ function scanDigitFile(text: string): Float64Array | undefined {
     while (c >= 48 && c <= 57) {
       num = num * 10 + (c - 48);
       digits++;
-      c = text.charCodeAt(++i);
+      c = at(++i);
     }
     if (c === 46) {
-      c = text.charCodeAt(++i);
+      c = at(++i);
       while (c >= 48 && c <= 57) {
         num = num * 10 + (c - 48);
         scale *= 10;
         digits++;
-        c = text.charCodeAt(++i);
+        c = at(++i);
       }
     }
     if (digits === 0 || digits > 15) return undefined;
     out[n++] = scale === 1 ? num : num / scale;
-    while (c === 32 || c === 10 || c === 13 || c === 9) c = text.charCodeAt(++i);
+    while (c === 32 || c === 10 || c === 13 || c === 9) c = at(++i);
     if (c === 44) {
       i++;
       continue;
@@ -78,16 +90,16 @@ function scanDigitFile(text: string): Float64Array | undefined {
 }
 
 function readDigitFile(file: string): Float64Array | unknown {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(file, 'utf8');
+    bytes = readFileSync(file);
   } catch (e) {
     throw new DataError(`cannot read digit file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, file);
   }
-  const fast = scanDigitFile(text);
+  const fast = scanDigitFile(bytes);
   if (fast) return fast;
   try {
-    return (JSON.parse(text) as { data?: unknown }).data;
+    return (JSON.parse(bytes.toString('utf8')) as { data?: unknown }).data;
   } catch (e) {
     throw new DataError(`not valid JSON: ${(e as Error).message}`, file);
   }

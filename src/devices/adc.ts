@@ -146,6 +146,21 @@ export function adcQuantise(p: AdcParams, v: number, rng?: Rng): number {
 }
 
 /**
+ * `adcQuantise` without noise, with the LSB, code range and error terms worked out once: returns
+ * v -> code (the same decisions, bit for bit). For hot loops that quantise many values with one
+ * converter (the per-call `adcLsb` and 2^N of `adcQuantise` dominate a batch otherwise).
+ */
+export function adcQuantiser(p: AdcParams): (v: number) => number {
+  const lsb = adcLsb(p);
+  const maxCode = 2 ** p.bits - 1;
+  const g = 1 + p.gainError;
+  const off = p.offset;
+  const vmin = p.vmin;
+  if (g === 1 && off === 0) return (v: number) => quantiseIdeal(vmin, lsb, maxCode, v);
+  return (v: number) => quantiseIdeal(vmin, lsb, maxCode, vmin + g * (v - vmin) + off);
+}
+
+/**
  * Batch quantisation (same decisions as `adcQuantise`); `out` (at least as long) is reused when
  * given, else a new Int32Array. With `rng`, noise draws follow the input order.
  */

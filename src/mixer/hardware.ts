@@ -16,7 +16,7 @@
  * the same cost in every configuration, counted in every A/D + activation figure.
  */
 import { stream, type Seed } from '../core/rng.ts';
-import type { EnergyBreakdown } from '../devices/macam.ts';
+import { type EnergyBreakdown, loadMacamCell } from '../devices/macam.ts';
 import { createDigitalPath, type DigitalPath, type DigitalPathEnergy } from '../units/digital-path.ts';
 import { createFusedUnit, fusedEnergy, type FusedUnit } from '../units/fused.ts';
 
@@ -80,12 +80,14 @@ export function createActivationHardware(opts: HardwareOptions): ActivationHardw
   if (hit) return hit;
 
   const pool: FusedUnit[] = [];
+  // the cell preset (and the presets it names) loaded and validated once for the whole pool
+  const cellParams = loadMacamCell(cell);
   for (let k = 0; k < poolSize; k++) {
     pool.push(
       createFusedUnit({
         fn,
         bits: analogBits,
-        cell,
+        cell: cellParams,
         ...(variation ? { variation: { seed: `${String(opts.seed)}/mixer-column/${k}` } } : {}),
       }),
     );
@@ -101,7 +103,7 @@ export function createActivationHardware(opts: HardwareOptions): ActivationHardw
     pool,
     digital: dp,
     readout,
-    analogEnergy: pool.map((u) => fusedEnergy(u)),
+    analogEnergy: poolEnergies(pool),
     digitalEnergy: dp.energyPerActivation(),
     readoutEnergy: readout.energyPerActivation(),
     presets: { cell, adc, digital, ...pool[0]!.cell.presets },
@@ -119,4 +121,23 @@ export function createActivationHardware(opts: HardwareOptions): ActivationHardw
   };
   hardwareCache.set(key, hw);
   return hw;
+}
+
+/**
+ * fusedEnergy of every pool column. The energy depends only on the nominal programming (rows' wall
+ * positions and enabled branches, the drive window, the cell), which variation does not touch, so
+ * columns programmed alike share one evaluation (each gets its own copy of the same numbers).
+ */
+function poolEnergies(pool: readonly FusedUnit[]): EnergyBreakdown[] {
+  const seen = new Map<string, EnergyBreakdown>();
+  return pool.map((u) => {
+    const key = JSON.stringify([u.window, u.rows.map((r) => [r.fLo, r.fHi, r.loEnabled, r.hiEnabled])]);
+    let e = seen.get(key);
+    if (!e || u.cell !== pool[0]!.cell) {
+      e = fusedEnergy(u);
+      seen.set(key, e);
+      return e;
+    }
+    return structuredClone(e);
+  });
 }

@@ -361,6 +361,10 @@ export function runMix(partial: Partial<MixOptions>, hooks: RunHooks = {}): RunO
   });
   const newNet = () => buildNet(o, hw, train.features, train.classes);
   const stepsPerEpoch = Math.ceil(train.n / o.batchSize);
+  // Without files to resume from, a phase's intermediate epochs are never read back (only finished
+  // phases are, from the in-memory store): encode the state once at the end of the phase instead of
+  // after every epoch.
+  const persistEpochs = store.dir !== undefined;
   const bar = (label: string, epochs: number, done: number) => {
     const b = hooks.progress?.(label, epochs * train.n);
     b?.update(done * train.n);
@@ -383,6 +387,7 @@ export function runMix(partial: Partial<MixOptions>, hooks: RunHooks = {}): RunO
     for (let e = st?.epochsDone ?? 0; e < o.pretrainEpochs; e++) {
       const r = runEpoch(net, train, o, ['pretrain', e], opt, undefined, {}, b, e * train.n);
       history.push({ epoch: e, loss: r.loss, trainAccuracy: r.acc });
+      if (!persistEpochs) continue;
       st = mkState('pretrain', hs, o.pretrainEpochs, e + 1, false, net, opt, undefined, history);
       store.put('pretrain', st);
     }
@@ -416,6 +421,7 @@ export function runMix(partial: Partial<MixOptions>, hooks: RunHooks = {}): RunO
       if (o.photonic) net.photonic.forEach((p, i) => p.refresh(matrixData(net.denses[i]!.W), o.seed, 'photonic', phase, e));
       const r = runEpoch(net, train, o, [phase, e], opt, undefined, {}, b, e * train.n);
       history.push({ epoch: e, loss: r.loss, trainAccuracy: r.acc });
+      if (!persistEpochs && e + 1 < epochs) continue;
       st = mkState(phase, hash, epochs, e + 1, e + 1 === epochs, net, opt, undefined, history);
       store.put(phase, st);
     }
@@ -497,6 +503,7 @@ export function runMix(partial: Partial<MixOptions>, hooks: RunHooks = {}): RunO
       };
       const r = runEpoch(net, train, o, [searchName, e], opt, logitOpt, hooksE, b, e * train.n);
       history.push({ epoch: e, loss: r.loss, trainAccuracy: r.acc, tau, expectedRatio: expectedEnergy(em, probsOf()) / em.allDigital });
+      if (!persistEpochs && e + 1 < o.searchEpochs) continue;
       st = mkState(searchName, hb, o.searchEpochs, e + 1, false, net, opt, logitOpt, history);
       if (e + 1 === o.searchEpochs) st = finish({ ...st, done: true });
       store.put(searchName, st);

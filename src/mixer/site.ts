@@ -68,6 +68,12 @@ export class MixedActivation implements ActivationSite {
   private a: Float64Array = new Float64Array(0);
   private d: Float64Array = new Float64Array(0);
   private deriv: Float64Array = new Float64Array(0);
+  private dTab: Float64Array | undefined;
+  private dTabInv = Number.NaN;
+  private aTab: Float64Array | undefined;
+  private aTabInv = Number.NaN;
+  /** output codes of an analog column: 2^bits of the pool's units */
+  private readonly analogCount: number;
 
   constructor(opts: MixedSiteOptions) {
     this.name = opts.name;
@@ -83,6 +89,36 @@ export class MixedActivation implements ActivationSite {
     this.logitGrad = new Float64Array(this.logits.length);
     this.gates = new Float64Array(opts.channels);
     this.gateGrad = new Float64Array(opts.channels);
+    this.analogCount = 2 ** Math.max(1, ...opts.hardware.pool.map((u) => u.bits));
+  }
+
+  /**
+   * Decoded digital output of every code divided by g, (yLo + k step) / g, for k = 0 .. 2^bits - 1
+   * (the same arithmetic as decoding element by element; rebuilt when g changes).
+   */
+  private digitalLevels(inv: number): Float64Array {
+    if (this.dTabInv === inv && this.dTab) return this.dTab;
+    const dp = this.hardware.digital;
+    const [yLo, yHi] = dp.outputRange;
+    const levels = 2 ** dp.bits;
+    const step = (yHi - yLo) / (levels - 1);
+    const t = this.dTab && this.dTab.length === levels ? this.dTab : new Float64Array(levels);
+    for (let k = 0; k < levels; k++) t[k] = (yLo + k * step) * inv;
+    this.dTab = t;
+    this.dTabInv = inv;
+    return t;
+  }
+
+  /** unit.codeValue(code) / g of every pool column and code, column-major blocks of analogCount. */
+  private analogLevels(inv: number): Float64Array {
+    if (this.aTabInv === inv && this.aTab) return this.aTab;
+    const pool = this.hardware.pool;
+    const L = this.analogCount;
+    const t = this.aTab ?? new Float64Array(pool.length * L);
+    for (let k = 0; k < pool.length; k++) for (let c = 0; c < L; c++) t[k * L + c] = pool[k]!.codeValue(c) * inv;
+    this.aTab = t;
+    this.aTabInv = inv;
+    return t;
   }
 
   /** Logit index of channel c. */
@@ -146,22 +182,31 @@ export class MixedActivation implements ActivationSite {
     if (this.codes.length < n) this.codes = new Int32Array(n);
     const codes = this.codes.subarray(0, n);
     if (anyDigital) {
-      const dp = this.hardware.digital;
-      dp.evaluateBatch(uAll, codes);
-      const [yLo, yHi] = dp.outputRange;
-      const step = (yHi - yLo) / (2 ** dp.bits - 1);
-      for (let i = 0; i < n; i++) d[i] = (yLo + codes[i]! * step) * inv;
+      this.hardware.digital.evaluateBatch(uAll, codes);
+      const tab = this.digitalLevels(inv);
+      for (let i = 0; i < n; i++) d[i] = tab[codes[i]!]!;
     } else d.fill(0);
     if (anyAnalog) {
       const col = u.subarray(n, n + batch * S);
       const colCodes = codes.subarray(0, batch * S);
       const pool = this.hardware.pool;
+      const levels = this.analogLevels(inv);
+      const L = this.analogCount;
+      const CS = C * S;
       for (let c = 0; c < C; c++) {
         if (gates[c]! === 0 && !this.dpda) {
           for (let b = 0; b < batch; b++) a.fill(0, (b * C + c) * S, (b * C + c + 1) * S);
           continue;
         }
-        const unit = pool[this.column[c]!]!;
+        const k = this.column[c]!;
+        const unit = pool[k]!;
+        const t0 = k * L;
+        if (S === 1) {
+          for (let b = 0, o = c; b < batch; b++, o += CS) col[b] = uAll[o]!;
+          unit.evaluateBatch(col, colCodes);
+          for (let b = 0, o = c; b < batch; b++, o += CS) a[o] = levels[t0 + colCodes[b]!]!;
+          continue;
+        }
         for (let b = 0; b < batch; b++) {
           const o = (b * C + c) * S;
           for (let s = 0; s < S; s++) col[b * S + s] = uAll[o + s]!;
@@ -169,15 +214,24 @@ export class MixedActivation implements ActivationSite {
         unit.evaluateBatch(col, colCodes);
         for (let b = 0; b < batch; b++) {
           const o = (b * C + c) * S;
-          for (let s = 0; s < S; s++) a[o + s] = unit.codeValue(colCodes[b * S + s]!) * inv;
+          for (let s = 0; s < S; s++) a[o + s] = levels[t0 + colCodes[b * S + s]!]!;
         }
       }
     } else a.fill(0);
-    for (let b = 0; b < batch; b++) {
-      for (let c = 0; c < C; c++) {
-        const p = gates[c]!;
-        const o = (b * C + c) * S;
-        for (let s = 0; s < S; s++) y[o + s] = p * a[o + s]! + (1 - p) * d[o + s]!;
+    if (S === 1) {
+      for (let b = 0, o = 0; b < batch; b++) {
+        for (let c = 0; c < C; c++, o++) {
+          const p = gates[c]!;
+          y[o] = p * a[o]! + (1 - p) * d[o]!;
+        }
+      }
+    } else {
+      for (let b = 0; b < batch; b++) {
+        for (let c = 0; c < C; c++) {
+          const p = gates[c]!;
+          const o = (b * C + c) * S;
+          for (let s = 0; s < S; s++) y[o + s] = p * a[o + s]! + (1 - p) * d[o + s]!;
+        }
       }
     }
     if (opts.training) {

@@ -66,11 +66,21 @@ export class SGD implements Optimizer {
         v = new Float64Array(n);
         this.velocity.set(p.name, v);
       }
-      for (let i = 0; i < n; i++) {
-        const gi = g[i]! + wd * w[i]!;
-        const vi = mu * v[i]! + gi;
-        v[i] = vi;
-        w[i] = w[i]! - lr * (this.nesterov ? gi + mu * vi : vi);
+      if (this.nesterov) {
+        for (let i = 0; i < n; i++) {
+          const wi = w[i]!;
+          const gi = g[i]! + wd * wi;
+          const vi = mu * v[i]! + gi;
+          v[i] = vi;
+          w[i] = wi - lr * (gi + mu * vi);
+        }
+      } else {
+        for (let i = 0; i < n; i++) {
+          const wi = w[i]!;
+          const vi = mu * v[i]! + (g[i]! + wd * wi);
+          v[i] = vi;
+          w[i] = wi - lr * vi;
+        }
       }
     }
   }
@@ -138,16 +148,8 @@ export class Adam implements Optimizer {
         this.m.set(p.name, m);
         this.v.set(p.name, v);
       }
-      for (let i = 0; i < n; i++) {
-        const gi = this.decoupled ? g[i]! : g[i]! + wd * w[i]!;
-        const mi = b1 * m[i]! + (1 - b1) * gi;
-        const vi = b2 * v[i]! + (1 - b2) * gi * gi;
-        m[i] = mi;
-        v[i] = vi;
-        let upd = (mi * c1) / (Math.sqrt(vi * c2) + eps);
-        if (this.decoupled) upd += wd * w[i]!;
-        w[i] = w[i]! - lr * upd;
-      }
+      if (this.decoupled) adamDecoupled(w, g, m, v, n, b1, b2, c1, c2, eps, lr, wd);
+      else adamL2(w, g, m, v, n, b1, b2, c1, c2, eps, lr, wd);
     }
   }
 
@@ -166,5 +168,64 @@ export class Adam implements Optimizer {
       this.m.set(k, decodeF64(m!));
       this.v.set(k, decodeF64(v!));
     }
+  }
+}
+
+/*
+ * The Adam update loops, one per weight-decay flavour, with every per-step constant hoisted (the same
+ * floating-point operations in the same order as the textbook form, so results are bit-identical to
+ * the earlier inline loop). Kept monomorphic and free of property loads: this is ~15 % of a mix run.
+ */
+function adamL2(
+  w: Float64Array,
+  g: Float64Array,
+  m: Float64Array,
+  v: Float64Array,
+  n: number,
+  b1: number,
+  b2: number,
+  c1: number,
+  c2: number,
+  eps: number,
+  lr: number,
+  wd: number,
+): void {
+  const a1 = 1 - b1;
+  const a2 = 1 - b2;
+  for (let i = 0; i < n; i++) {
+    const wi = w[i]!;
+    const gi = g[i]! + wd * wi;
+    const mi = b1 * m[i]! + a1 * gi;
+    const vi = b2 * v[i]! + a2 * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    w[i] = wi - lr * ((mi * c1) / (Math.sqrt(vi * c2) + eps));
+  }
+}
+
+function adamDecoupled(
+  w: Float64Array,
+  g: Float64Array,
+  m: Float64Array,
+  v: Float64Array,
+  n: number,
+  b1: number,
+  b2: number,
+  c1: number,
+  c2: number,
+  eps: number,
+  lr: number,
+  wd: number,
+): void {
+  const a1 = 1 - b1;
+  const a2 = 1 - b2;
+  for (let i = 0; i < n; i++) {
+    const wi = w[i]!;
+    const gi = g[i]!;
+    const mi = b1 * m[i]! + a1 * gi;
+    const vi = b2 * v[i]! + a2 * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    w[i] = wi - lr * ((mi * c1) / (Math.sqrt(vi * c2) + eps) + wd * wi);
   }
 }

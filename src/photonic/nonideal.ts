@@ -141,6 +141,32 @@ export function phaseScratch(mesh: MziMesh): PhaseScratch {
   return { want: new Float64Array(h), got: new Float64Array(h), base: new Float64Array(h) };
 }
 
+/** Per mesh: wanted heater phases and their quantised values for one (vPi, vMax, bits). */
+const deterministicCache = new WeakMap<
+  MziMesh,
+  { vPi: number; vMax: number; bits: number; want: Float64Array; got0: Float64Array; nominal: Float64Array }
+>();
+
+/** True when the mesh still has the phases the cache entry was made from (meshes can be edited in place). */
+function samePhases(nominal: Float64Array, mesh: MziMesh): boolean {
+  const c = mesh.mode.length;
+  if (nominal.length !== 2 * c + mesh.n) return false;
+  for (let t = 0; t < c; t++) if (!same(nominal[t]!, mesh.theta[t]!) || !same(nominal[c + t]!, mesh.phi[t]!)) return false;
+  for (let k = 0; k < mesh.n; k++) if (!same(nominal[2 * c + k]!, mesh.outPhase[k]!)) return false;
+  return true;
+}
+
+/** Equal including the sign of zero (NaN counts as changed: the entry is then just recomputed). */
+function same(x: number, y: number): boolean {
+  return x === y && (x !== 0 || 1 / x === 1 / y);
+}
+
+let zScratch = new Float64Array(0);
+function normalScratch(n: number): Float64Array {
+  if (zScratch.length < n) zScratch = new Float64Array(n);
+  return zScratch;
+}
+
 /**
  * The realised phases of a mesh under the non-idealities (loss and detection are not phases and are
  * ignored here). Random draws come from `rng` in a fixed order: gamma errors of all heaters, then the
@@ -162,7 +188,6 @@ export function realisePhases(
     return out;
   }
   const H = 2 * c + n;
-  const want = heaterPhases(mesh, scratch.want);
   const got = scratch.got;
   const vPi = ni.vPi ?? DEFAULT_VPI;
   const vMax = ni.vMax ?? DEFAULT_VMAX;
@@ -170,23 +195,45 @@ export function realisePhases(
   const gErr = ni.gammaError ?? 0;
   const noise = ni.phaseNoise ?? 0;
   const kappa = ni.crosstalk ?? 0;
-  if (bits > 0) {
-    const step = vMax / (2 ** bits - 1);
-    const g = Math.PI / (vPi * vPi);
-    for (let h = 0; h < H; h++) {
-      let v = vPi * Math.sqrt(want[h]! / Math.PI);
-      if (v > vMax) v = vMax;
-      const vq = Math.round(v / step) * step;
-      got[h] = g * vq * vq;
+  // The wanted phases and their DAC-quantised values depend on the mesh alone (not on the draws):
+  // worked out once per mesh and parameter set and reused by every later realisation (the photonic
+  // trainer realises each mapped mesh once per error sample and per evaluation batch).
+  let det = deterministicCache.get(mesh);
+  if (!det || det.vPi !== vPi || det.vMax !== vMax || det.bits !== bits || !samePhases(det.nominal, mesh)) {
+    const want = heaterPhases(mesh, new Float64Array(H));
+    const got0 = new Float64Array(H);
+    if (bits > 0) {
+      const step = vMax / (2 ** bits - 1);
+      const g = Math.PI / (vPi * vPi);
+      for (let h = 0; h < H; h++) {
+        let v = vPi * Math.sqrt(want[h]! / Math.PI);
+        if (v > vMax) v = vMax;
+        const vq = Math.round(v / step) * step;
+        got0[h] = g * vq * vq;
+      }
+    } else {
+      const clampPsi = voltageToPhase(vMax, vPi);
+      for (let h = 0; h < H; h++) got0[h] = want[h]! > clampPsi ? clampPsi : want[h]!;
     }
-  } else {
-    const clampPsi = voltageToPhase(vMax, vPi);
-    for (let h = 0; h < H; h++) got[h] = want[h]! > clampPsi ? clampPsi : want[h]!;
+    const nominal = new Float64Array(H);
+    nominal.set(mesh.theta);
+    nominal.set(mesh.phi, c);
+    nominal.set(mesh.outPhase, 2 * c);
+    det = { vPi, vMax, bits, want, got0, nominal };
+    deterministicCache.set(mesh, det);
   }
+  const want = det.want;
+  got.set(det.got0);
   if (gErr > 0 || noise > 0) {
     if (!rng) throw new RangeError('realisePhases: gammaError and phaseNoise need a seeded rng');
   }
-  if (gErr > 0) for (let h = 0; h < H; h++) got[h]! *= 1 + gErr * rng!.normal();
+  // the deviates of a loop are drawn in one batch (the same numbers, in the same order, as one
+  // rng.normal() per heater)
+  const z = gErr > 0 || noise > 0 ? normalScratch(H) : undefined;
+  if (gErr > 0) {
+    rng!.fillNormalRange(z!, 0, H);
+    for (let h = 0; h < H; h++) got[h]! *= 1 + gErr * z![h]!;
+  }
   if (kappa > 0) {
     // neighbours read the heater phases before crosstalk is added (linear, first order)
     const base = scratch.base;
@@ -208,7 +255,10 @@ export function realisePhases(
       if (k < n - 1) got[2 * c + k]! += kappa * base[2 * c + k + 1]!;
     }
   }
-  if (noise > 0) for (let h = 0; h < H; h++) got[h]! += noise * rng!.normal();
+  if (noise > 0) {
+    rng!.fillNormalRange(z!, 0, H);
+    for (let h = 0; h < H; h++) got[h]! += noise * z![h]!;
+  }
   for (let t = 0; t < c; t++) {
     out.theta[t] = mesh.theta[t]! + 0.5 * (got[t]! - want[t]!);
     out.phi[t] = mesh.phi[t]! + (got[c + t]! - want[c + t]!);

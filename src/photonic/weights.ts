@@ -6,10 +6,10 @@
  * resamples the non-idealities and reconstructs the M x N real matrix the hardware applies, cheaply
  * (no matrix products: the two meshes are applied to the identity in place).
  */
-import { Matrix, SVD } from 'ml-matrix';
+import { Matrix } from 'ml-matrix';
 import { DataError } from '../core/errors.ts';
 import type { Rng } from '../core/rng.ts';
-import { cfromReal } from './complex.ts';
+import { czeros } from './complex.ts';
 import { applyMesh, type Decomposition, decomposeUnitary, type MeshField, type MeshPhases, type MziMesh } from './mesh.ts';
 import { checkNonIdealities, type NonIdealities, type PhaseScratch, phaseScratch, phasesIdeal, realisePhases } from './nonideal.ts';
 
@@ -86,6 +86,10 @@ export function mapWeights(w: WeightInput, rows?: number, cols?: number, opts: M
   const br = Math.ceil(M / k);
   const bc = Math.ceil(N / k);
   const blocks: WeightBlock[] = [];
+  const sws = svdScratch(k);
+  const cm = czeros(k, k);
+  const vq = new Float64Array(k * k);
+  const col = new Float64Array(k);
   for (let bi = 0; bi < br; bi++) {
     for (let bj = 0; bj < bc; bj++) {
       const row0 = bi * k;
@@ -94,20 +98,22 @@ export function mapWeights(w: WeightInput, rows?: number, cols?: number, opts: M
       for (let i = 0; i < k && row0 + i < M; i++) {
         for (let j = 0; j < k && col0 + j < N; j++) ideal[i * k + j] = flat[(row0 + i) * N + col0 + j]!;
       }
-      const bm = new Matrix(k, k);
-      for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) bm.set(i, j, ideal[i * k + j]!);
-      const svd = new SVD(bm, { autoTranspose: false });
-      const u = orthonormalColumns(svd.leftSingularVectors, k);
-      const v = orthonormalColumns(svd.rightSingularVectors, k);
+      // the SVD ml-matrix would compute (bit-identical, see svdSquare), without a Matrix per block
+      const s = new Float64Array(k);
+      svdSquare(ideal, k, s, sws);
+      // U and V^T go through one reused complex scratch: decomposeUnitary copies its input
+      orthonormalColumns(sws.ut, k, cm.re, col);
+      const meshU = decomposeUnitary(cm, { decomposition, field, trusted: true });
+      const v = orthonormalColumns(sws.vt, k, vq, col);
       // V^T, row-major: vt[i][j] = v[j][i]
-      const vt = new Float64Array(k * k);
+      const vt = cm.re;
       for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) vt[i * k + j] = v[j * k + i]!;
-      const s = Float64Array.from(svd.diagonal.slice(0, k));
+      const meshV = decomposeUnitary(cm, { decomposition, field, trusted: true });
       blocks.push({
         row0,
         col0,
-        u: decomposeUnitary(cfromReal(u, k, k), { decomposition, field, trusted: true }),
-        vh: decomposeUnitary(cfromReal(vt, k, k), { decomposition, field, trusted: true }),
+        u: meshU,
+        vh: meshV,
         s,
         ideal,
       });
@@ -117,14 +123,13 @@ export function mapWeights(w: WeightInput, rows?: number, cols?: number, opts: M
 }
 
 /**
- * Columns of a k x k ml-matrix as a row-major orthogonal matrix. SVD of a rank-deficient block can
+ * Columns of a k x k matrix (given transposed) as a row-major orthogonal matrix. SVD of a rank-deficient block can
  * leave null-space columns that are not orthonormal; those are re-orthogonalised (Gram-Schmidt against
  * the earlier columns, completed with unit vectors when they vanish), which changes nothing in U S V^T.
  */
-function orthonormalColumns(a: Matrix, k: number): Float64Array {
-  const q = new Float64Array(k * k);
-  for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) q[i * k + j] = a.get(i, j);
-  const col = new Float64Array(k);
+function orthonormalColumns(at: Float64Array, k: number, q: Float64Array = new Float64Array(k * k), col: Float64Array = new Float64Array(k)): Float64Array {
+  // `at` is the transposed k x k matrix (at[j k + i] = a_ij); the result goes to q
+  for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) q[i * k + j] = at[j * k + i]!;
   for (let j = 0; j < k; j++) {
     let ok = false;
     for (let attempt = 0; attempt <= k && !ok; attempt++) {
@@ -285,4 +290,297 @@ export function weightError(map: WeightMapping, eff: Float64Array): WeightError 
 /** MZI count of a mapping: two meshes of k(k-1)/2 per block. */
 export function mappingMziCount(map: WeightMapping): number {
   return map.blocks.length * 2 * ((map.block * (map.block - 1)) / 2);
+}
+
+function hypotenuse(a: number, b: number): number {
+  let r = 0;
+  if (Math.abs(a) > Math.abs(b)) {
+    r = b / a;
+    return Math.abs(a) * Math.sqrt(1 + r * r);
+  }
+  if (b !== 0) {
+    r = a / b;
+    return Math.abs(b) * Math.sqrt(1 + r * r);
+  }
+  return 0;
+}
+
+/** Scratch of svdSquare for n x n blocks. */
+export interface SvdScratch {
+  readonly n: number;
+  readonly at: Float64Array;
+  readonly ut: Float64Array;
+  readonly vt: Float64Array;
+  readonly e: Float64Array;
+  readonly work: Float64Array;
+}
+
+export function svdScratch(n: number): SvdScratch {
+  return { n, at: new Float64Array(n * n), ut: new Float64Array(n * n), vt: new Float64Array(n * n), e: new Float64Array(n), work: new Float64Array(n) };
+}
+
+/**
+ * SVD of a square n x n row-major matrix a = U diag(s) V^T (n >= 2): the Golub-Kahan-Reinsch
+ * algorithm exactly as ml-matrix's SingularValueDecomposition (6.x, the JAMA port; no autoTranspose)
+ * runs it on a square matrix, operation for operation, so U, s and V are bit-identical to
+ * `new SVD(Matrix, { autoTranspose: false })`; on flat arrays without the Matrix object per block
+ * (mapWeights decomposes ~1,600 blocks per refresh). Results: ws.ut holds U^T (ut[j n + i] = U_ij),
+ * ws.vt holds V^T (vt[j n + i] = V_ij), s the singular values (descending).
+ */
+export function svdSquare(a: Float64Array, n: number, s: Float64Array, ws: SvdScratch): void {
+  const m = n;
+  const { at, e, work } = ws;
+  const U = ws.ut;
+  const V = ws.vt;
+  // at(r, c) = at[r * m + c] = a(c, r)
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) at[j * n + i] = a[i * n + j]!;
+  U.fill(0);
+  V.fill(0);
+  e.fill(0);
+  work.fill(0);
+  s.fill(0);
+  const nu = n;
+  const nct = Math.min(m - 1, n);
+  const nrt = Math.max(0, Math.min(n - 2, m));
+  const mrc = Math.max(nct, nrt);
+
+  for (let k = 0; k < mrc; k++) {
+    if (k < nct) {
+      s[k] = 0;
+      for (let i = k; i < m; i++) s[k] = hypotenuse(s[k]!, at[k * m + i]!);
+      if (s[k] !== 0) {
+        if (at[k * m + k]! < 0) s[k] = -s[k]!;
+        for (let i = k; i < m; i++) at[k * m + i] = at[k * m + i]! / s[k]!;
+        at[k * m + k] = at[k * m + k]! + 1;
+      }
+      s[k] = -s[k]!;
+    }
+    for (let j = k + 1; j < n; j++) {
+      if (k < nct && s[k] !== 0) {
+        let t = 0;
+        for (let i = k; i < m; i++) t += at[k * m + i]! * at[j * m + i]!;
+        t = -t / at[k * m + k]!;
+        for (let i = k; i < m; i++) at[j * m + i] = at[j * m + i]! + t * at[k * m + i]!;
+      }
+      e[j] = at[j * m + k]!;
+    }
+    if (k < nct) for (let i = k; i < m; i++) U[k * m + i] = at[k * m + i]!;
+    if (k < nrt) {
+      e[k] = 0;
+      for (let i = k + 1; i < n; i++) e[k] = hypotenuse(e[k]!, e[i]!);
+      if (e[k] !== 0) {
+        if (e[k + 1]! < 0) e[k] = 0 - e[k]!;
+        for (let i = k + 1; i < n; i++) e[i] = e[i]! / e[k]!;
+        e[k + 1] = e[k + 1]! + 1;
+      }
+      e[k] = -e[k]!;
+      if (k + 1 < m && e[k] !== 0) {
+        for (let i = k + 1; i < m; i++) work[i] = 0;
+        for (let i = k + 1; i < m; i++) {
+          for (let j = k + 1; j < n; j++) work[i] = work[i]! + e[j]! * at[j * m + i]!;
+        }
+        for (let j = k + 1; j < n; j++) {
+          const t = -e[j]! / e[k + 1]!;
+          for (let i = k + 1; i < m; i++) at[j * m + i] = at[j * m + i]! + t * work[i]!;
+        }
+      }
+      for (let i = k + 1; i < n; i++) V[k * n + i] = e[i]!;
+    }
+  }
+
+  let p = Math.min(n, m + 1);
+  if (nct < n) s[nct] = at[nct * m + nct]!;
+  if (m < p) s[p - 1] = 0;
+  if (nrt + 1 < p) e[nrt] = at[(p - 1) * m + nrt]!;
+  e[p - 1] = 0;
+
+  for (let j = nct; j < nu; j++) {
+    for (let i = 0; i < m; i++) U[j * m + i] = 0;
+    U[j * m + j] = 1;
+  }
+  for (let k = nct - 1; k >= 0; k--) {
+    if (s[k] !== 0) {
+      for (let j = k + 1; j < nu; j++) {
+        let t = 0;
+        for (let i = k; i < m; i++) t += U[k * m + i]! * U[j * m + i]!;
+        t = -t / U[k * m + k]!;
+        for (let i = k; i < m; i++) U[j * m + i] = U[j * m + i]! + t * U[k * m + i]!;
+      }
+      for (let i = k; i < m; i++) U[k * m + i] = -U[k * m + i]!;
+      U[k * m + k] = 1 + U[k * m + k]!;
+      for (let i = 0; i < k - 1; i++) U[k * m + i] = 0;
+    } else {
+      for (let i = 0; i < m; i++) U[k * m + i] = 0;
+      U[k * m + k] = 1;
+    }
+  }
+
+  for (let k = n - 1; k >= 0; k--) {
+    if (k < nrt && e[k] !== 0) {
+      for (let j = k + 1; j < n; j++) {
+        let t = 0;
+        for (let i = k + 1; i < n; i++) t += V[k * n + i]! * V[j * n + i]!;
+        t = -t / V[k * n + k + 1]!;
+        for (let i = k + 1; i < n; i++) V[j * n + i] = V[j * n + i]! + t * V[k * n + i]!;
+      }
+    }
+    for (let i = 0; i < n; i++) V[k * n + i] = 0;
+    V[k * n + k] = 1;
+  }
+
+  const pp = p - 1;
+  const eps = Number.EPSILON;
+  while (p > 0) {
+    let k: number;
+    let kase: number;
+    for (k = p - 2; k >= -1; k--) {
+      if (k === -1) break;
+      const alpha = Number.MIN_VALUE + eps * Math.abs(s[k]! + Math.abs(s[k + 1]!));
+      if (Math.abs(e[k]!) <= alpha || Number.isNaN(e[k])) {
+        e[k] = 0;
+        break;
+      }
+    }
+    if (k === p - 2) {
+      kase = 4;
+    } else {
+      let ks: number;
+      for (ks = p - 1; ks >= k; ks--) {
+        if (ks === k) break;
+        const t = (ks !== p ? Math.abs(e[ks]!) : 0) + (ks !== k + 1 ? Math.abs(e[ks - 1]!) : 0);
+        if (Math.abs(s[ks]!) <= eps * t) {
+          s[ks] = 0;
+          break;
+        }
+      }
+      if (ks === k) kase = 3;
+      else if (ks === p - 1) kase = 1;
+      else {
+        kase = 2;
+        k = ks;
+      }
+    }
+    k++;
+    switch (kase) {
+      case 1: {
+        let f = e[p - 2]!;
+        e[p - 2] = 0;
+        for (let j = p - 2; j >= k; j--) {
+          let t = hypotenuse(s[j]!, f);
+          const cs = s[j]! / t;
+          const sn = f / t;
+          s[j] = t;
+          if (j !== k) {
+            f = -sn * e[j - 1]!;
+            e[j - 1] = cs * e[j - 1]!;
+          }
+          for (let i = 0; i < n; i++) {
+            t = cs * V[j * n + i]! + sn * V[(p - 1) * n + i]!;
+            V[(p - 1) * n + i] = -sn * V[j * n + i]! + cs * V[(p - 1) * n + i]!;
+            V[j * n + i] = t;
+          }
+        }
+        break;
+      }
+      case 2: {
+        let f = e[k - 1]!;
+        e[k - 1] = 0;
+        for (let j = k; j < p; j++) {
+          let t = hypotenuse(s[j]!, f);
+          const cs = s[j]! / t;
+          const sn = f / t;
+          s[j] = t;
+          f = -sn * e[j]!;
+          e[j] = cs * e[j]!;
+          for (let i = 0; i < m; i++) {
+            t = cs * U[j * m + i]! + sn * U[(k - 1) * m + i]!;
+            U[(k - 1) * m + i] = -sn * U[j * m + i]! + cs * U[(k - 1) * m + i]!;
+            U[j * m + i] = t;
+          }
+        }
+        break;
+      }
+      case 3: {
+        const scale = Math.max(Math.abs(s[p - 1]!), Math.abs(s[p - 2]!), Math.abs(e[p - 2]!), Math.abs(s[k]!), Math.abs(e[k]!));
+        const sp = s[p - 1]! / scale;
+        const spm1 = s[p - 2]! / scale;
+        const epm1 = e[p - 2]! / scale;
+        const sk = s[k]! / scale;
+        const ek = e[k]! / scale;
+        const b = ((spm1 + sp) * (spm1 - sp) + epm1 * epm1) / 2;
+        const c = sp * epm1 * (sp * epm1);
+        let shift = 0;
+        if (b !== 0 || c !== 0) {
+          if (b < 0) shift = 0 - Math.sqrt(b * b + c);
+          else shift = Math.sqrt(b * b + c);
+          shift = c / (b + shift);
+        }
+        let f = (sk + sp) * (sk - sp) + shift;
+        let g = sk * ek;
+        for (let j = k; j < p - 1; j++) {
+          let t = hypotenuse(f, g);
+          if (t === 0) t = Number.MIN_VALUE;
+          let cs = f / t;
+          let sn = g / t;
+          if (j !== k) e[j - 1] = t;
+          f = cs * s[j]! + sn * e[j]!;
+          e[j] = cs * e[j]! - sn * s[j]!;
+          g = sn * s[j + 1]!;
+          s[j + 1] = cs * s[j + 1]!;
+          for (let i = 0; i < n; i++) {
+            t = cs * V[j * n + i]! + sn * V[(j + 1) * n + i]!;
+            V[(j + 1) * n + i] = -sn * V[j * n + i]! + cs * V[(j + 1) * n + i]!;
+            V[j * n + i] = t;
+          }
+          t = hypotenuse(f, g);
+          if (t === 0) t = Number.MIN_VALUE;
+          cs = f / t;
+          sn = g / t;
+          s[j] = t;
+          f = cs * e[j]! + sn * s[j + 1]!;
+          s[j + 1] = -sn * e[j]! + cs * s[j + 1]!;
+          g = sn * e[j + 1]!;
+          e[j + 1] = cs * e[j + 1]!;
+          if (j < m - 1) {
+            for (let i = 0; i < m; i++) {
+              t = cs * U[j * m + i]! + sn * U[(j + 1) * m + i]!;
+              U[(j + 1) * m + i] = -sn * U[j * m + i]! + cs * U[(j + 1) * m + i]!;
+              U[j * m + i] = t;
+            }
+          }
+        }
+        e[p - 2] = f;
+        break;
+      }
+      default: {
+        if (s[k]! <= 0) {
+          s[k] = s[k]! < 0 ? -s[k]! : 0;
+          for (let i = 0; i <= pp; i++) V[k * n + i] = -V[k * n + i]!;
+        }
+        while (k < pp) {
+          if (s[k]! >= s[k + 1]!) break;
+          let t = s[k]!;
+          s[k] = s[k + 1]!;
+          s[k + 1] = t;
+          if (k < n - 1) {
+            for (let i = 0; i < n; i++) {
+              t = V[(k + 1) * n + i]!;
+              V[(k + 1) * n + i] = V[k * n + i]!;
+              V[k * n + i] = t;
+            }
+          }
+          if (k < m - 1) {
+            for (let i = 0; i < m; i++) {
+              t = U[(k + 1) * m + i]!;
+              U[(k + 1) * m + i] = U[k * m + i]!;
+              U[k * m + i] = t;
+            }
+          }
+          k++;
+        }
+        p--;
+        break;
+      }
+    }
+  }
 }

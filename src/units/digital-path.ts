@@ -28,7 +28,9 @@ import {
   type AdcParams,
   adcEnergyPerConversion,
   adcParamsOf,
+  adcNoiseSigma,
   adcQuantise,
+  adcQuantiser,
 } from '../devices/adc.ts';
 import {
   DIGITAL_FUNCTIONS,
@@ -167,6 +169,26 @@ export function createDigitalPath(opts: DigitalPathOptions): DigitalPath {
   const adcCode = (x: number, rng?: Rng) => adcQuantise(adc, toV(x), rng);
   const evaluate = (x: number, rng?: Rng) => q(f(reconstruct(adcQuantise(adc, toV(x), rng))));
 
+  // Batch fast path (no noise): the output code is a function of the ADC code alone, so it is looked
+  // up in a table of q(f(reconstruct(k))) over the 2^adcBits codes (built on first use; the same
+  // values `evaluate` computes, element by element). Wider ADCs compute it directly.
+  const quantiseV = adcQuantiser(adc);
+  const noisy = adcNoiseSigma(adc) > 0;
+  const vmin = adc.vmin;
+  let lut: Int32Array | Float64Array | undefined;
+  const outputLut = (): Int32Array | Float64Array => {
+    if (lut) return lut;
+    const levels = 2 ** adcBits;
+    const codes = new Float64Array(levels);
+    let ints = true;
+    for (let k = 0; k < levels; k++) {
+      codes[k] = q(f(reconstruct(k)));
+      if (!Number.isInteger(codes[k]!)) ints = false;
+    }
+    lut = ints ? Int32Array.from(codes) : codes;
+    return lut;
+  };
+
   let energy: DigitalPathEnergy | undefined;
   const path: DigitalPath = {
     fn,
@@ -185,8 +207,14 @@ export function createDigitalPath(opts: DigitalPathOptions): DigitalPath {
     evaluateBatch<T extends Int32Array | Float64Array = Int32Array>(xs: Float64Array, out?: T, rng?: Rng): T {
       const o = (out ?? new Int32Array(xs.length)) as T;
       if (o.length < xs.length) throw new RangeError(`evaluateBatch: out has ${o.length} entries, need ${xs.length}`);
+      if ((rng && noisy) || adcBits > 16) {
+        for (let i = 0; i < xs.length; i++) o[i] = q(f(reconstruct(adcQuantise(adc, toV(xs[i]!), rng))));
+        return o;
+      }
+      const table = outputLut();
       for (let i = 0; i < xs.length; i++) {
-        o[i] = q(f(reconstruct(adcQuantise(adc, toV(xs[i]!), rng))));
+        const k = quantiseV(vmin + (xs[i]! - xLo) * vScale);
+        o[i] = k === k ? table[k]! : q(f(reconstruct(k)));
       }
       return o;
     },

@@ -1,0 +1,216 @@
+/**
+ * The fast paths of issue 9 (mix speed-up) against the code they replace: each must give the same
+ * numbers, bit for bit (Object.is, so even the sign of zero), as the straightforward computation.
+ */
+import { Matrix, SVD } from 'ml-matrix';
+import { describe, expect, it } from 'vitest';
+import { stream } from '../src/core/rng.ts';
+import { createActivationHardware, MixedActivation } from '../src/mixer/index.ts';
+import { Adam, SGD } from '../src/nn/optim.ts';
+import { decomposeUnitary, randomUnitary, realisePhases } from '../src/photonic/index.ts';
+import { svdScratch, svdSquare } from '../src/photonic/weights.ts';
+import { createDigitalPath } from '../src/units/digital-path.ts';
+
+const sameBits = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
+  let diff = 0;
+  for (let i = 0; i < Math.max(a.length, b.length); i++) if (!Object.is(a[i], b[i])) diff++;
+  return diff;
+};
+
+describe('Rng.fillNormalRange', () => {
+  it('returns the numbers of repeated normal() calls and leaves the stream where they would', () => {
+    for (const [mean, sd] of [
+      [0, 1],
+      [2.5, 0.3],
+      [-1, 4],
+    ] as const) {
+      const a = stream(3, 'fill', mean);
+      const b = stream(3, 'fill', mean);
+      const out = new Float64Array(40);
+      // odd and even batch lengths, a pending spare carried across batches, an empty batch
+      for (const len of [1, 7, 0, 8, 3, 21]) {
+        a.fillNormalRange(out, 5, 5 + len, mean, sd);
+        const ref = Array.from({ length: len }, () => b.normal(mean, sd));
+        expect(sameBits(out.subarray(5, 5 + len), ref)).toBe(0);
+      }
+      expect(a.uniform()).toBe(b.uniform());
+      expect(a.normal()).toBe(b.normal());
+    }
+  });
+
+  it('fillNormal (now built on it) gives the sequence of normal() calls', () => {
+    const ref = stream(8, 'w');
+    const want = Array.from({ length: 33 }, () => ref.normal(0.1, 2));
+    expect(sameBits(stream(8, 'w').fillNormal(new Float64Array(33), 0.1, 2), want)).toBe(0);
+  });
+});
+
+describe('digital path batch', () => {
+  it('evaluateBatch (table of output codes) equals evaluate() element by element, edges and out-of-range included', () => {
+    for (const fn of ['relu', 'sigmoid', 'tanh']) {
+      for (const adc of ['adc-sar-default', { bits: 6, vmin: 0, vmax: 1, sampleRate: 1e9, offset: 0.003, gainError: 0.01, energyModel: 'sar-linear', energyPerBit: 1e-13 }]) {
+        const dp = createDigitalPath({ fn, bits: 5, inputRange: [-3, 4], adc });
+        const xs = stream(2, 'dp', fn).fillUniform(new Float64Array(3000), -4, 5);
+        // the inputs at the ADC bin edges (through the front end) and a few ulps either side
+        const lsbX = 7 / 2 ** dp.adcBits;
+        let at = 0;
+        for (let k = 0; k <= 2 ** dp.adcBits; k++) {
+          const e = -3 + k * lsbX;
+          for (const f of [-4e-16, -2.2e-16, 0, 2.2e-16, 4e-16]) xs[at++] = e + f * Math.max(1, Math.abs(e));
+        }
+        const out = dp.evaluateBatch(xs);
+        const ref = Array.from(xs, (x) => dp.evaluate(x));
+        expect(sameBits(out, ref)).toBe(0);
+        const outF = dp.evaluateBatch(Float64Array.of(Number.NaN, 1), new Float64Array(2));
+        expect(Object.is(outF[0], dp.evaluate(Number.NaN))).toBe(true);
+        expect(outF[1]).toBe(dp.evaluate(1));
+      }
+    }
+  });
+});
+
+describe('optimisers', () => {
+  const textbookAdam = (w: Float64Array, g: Float64Array, steps: number, o: { lr: number; wd: number; decoupled: boolean }) => {
+    const m = new Float64Array(w.length);
+    const v = new Float64Array(w.length);
+    const [b1, b2, eps] = [0.9, 0.999, 1e-8];
+    for (let t = 1; t <= steps; t++) {
+      const c1 = 1 / (1 - b1 ** t);
+      const c2 = 1 / (1 - b2 ** t);
+      for (let i = 0; i < w.length; i++) {
+        const gi = o.decoupled ? g[i]! : g[i]! + o.wd * w[i]!;
+        m[i] = b1 * m[i]! + (1 - b1) * gi;
+        v[i] = b2 * v[i]! + (1 - b2) * gi * gi;
+        let upd = (m[i]! * c1) / (Math.sqrt(v[i]! * c2) + eps);
+        if (o.decoupled) upd += o.wd * w[i]!;
+        w[i] = w[i]! - o.lr * upd;
+      }
+    }
+  };
+  it('Adam (L2 and decoupled decay) matches the textbook update bit for bit', () => {
+    for (const decoupled of [false, true]) {
+      const w0 = stream(5, 'adam-w').fillNormal(new Float64Array(257));
+      const g = stream(5, 'adam-g').fillNormal(new Float64Array(257));
+      const w = Float64Array.from(w0);
+      const opt = new Adam({ lr: 0.01, weightDecay: 0.05, decoupled });
+      for (let t = 0; t < 5; t++) opt.step([{ name: 'w', value: w, grad: g, decay: true }]);
+      const ref = Float64Array.from(w0);
+      textbookAdam(ref, g, 5, { lr: 0.01, wd: 0.05, decoupled });
+      expect(sameBits(w, ref)).toBe(0);
+    }
+  });
+  it('SGD with (Nesterov) momentum matches the textbook update bit for bit', () => {
+    for (const nesterov of [false, true]) {
+      const w0 = stream(6, 'sgd-w').fillNormal(new Float64Array(101));
+      const g = stream(6, 'sgd-g').fillNormal(new Float64Array(101));
+      const w = Float64Array.from(w0);
+      const opt = new SGD({ lr: 0.1, momentum: 0.9, weightDecay: 0.01, nesterov });
+      for (let t = 0; t < 4; t++) opt.step([{ name: 'w', value: w, grad: g, decay: true }]);
+      const ref = Float64Array.from(w0);
+      const vel = new Float64Array(101);
+      for (let t = 0; t < 4; t++) {
+        for (let i = 0; i < 101; i++) {
+          const gi = g[i]! + 0.01 * ref[i]!;
+          vel[i] = 0.9 * vel[i]! + gi;
+          ref[i] = ref[i]! - 0.1 * (nesterov ? gi + 0.9 * vel[i]! : vel[i]!);
+        }
+      }
+      expect(sameBits(w, ref)).toBe(0);
+    }
+  });
+});
+
+describe('mixed activation site (spatial positions)', () => {
+  it('forward with S > 1 equals p a + (1 - p) d from the units one value at a time, bit for bit', () => {
+    const hw = createActivationHardware({ seed: 11, poolSize: 3 });
+    const C = 4;
+    const S = 3;
+    const B = 5;
+    const g = 0.7;
+    const site = new MixedActivation({ name: 'act-s', channels: C, spatial: S, hardware: hw });
+    site.mode = 'mix';
+    site.scale = g;
+    const p = Float64Array.of(0, 1, 0.25, 0.6);
+    site.setGates(p);
+    const x = stream(4, 'xs').fillUniform(new Float64Array(B * C * S), -2, 8);
+    const y = site.forward(x, B, { training: false });
+    const dp = hw.digital;
+    const [yLo, yHi] = dp.outputRange;
+    const step = (yHi - yLo) / (2 ** dp.bits - 1);
+    const ref = new Float64Array(B * C * S);
+    for (let b = 0; b < B; b++) {
+      for (let c = 0; c < C; c++) {
+        for (let s = 0; s < S; s++) {
+          const i = (b * C + c) * S + s;
+          const u = g * x[i]!;
+          const unit = hw.pool[site.column[c]!]!;
+          const a = p[c] === 0 ? 0 : unit.codeValue(unit.evaluate(u)) * (1 / g);
+          const d = (yLo + dp.evaluate(u) * step) * (1 / g);
+          ref[i] = p[c]! * a + (1 - p[c]!) * d;
+        }
+      }
+    }
+    expect(sameBits(y, ref)).toBe(0);
+  });
+});
+
+describe('svdSquare', () => {
+  it('is bit-identical to ml-matrix SVD (autoTranspose off) on random, rank-deficient and zero blocks', () => {
+    const rng = stream(1, 'test-svd');
+    let mismatches = 0;
+    let checked = 0;
+    for (const k of [2, 3, 5, 8]) {
+      const ws = svdScratch(k);
+      const s = new Float64Array(k);
+      for (let t = 0; t < 400; t++) {
+        const a = new Float64Array(k * k);
+        for (let i = 0; i < a.length; i++) a[i] = rng.normal();
+        const kind = t % 5;
+        if (kind === 1) a.fill(0, 2 * k); // only two non-zero rows (a padded edge block)
+        if (kind === 2) for (let i = 0; i < a.length; i++) if (i % k >= 1) a[i] = 0; // one column
+        if (kind === 3) a.fill(0);
+        if (kind === 4) for (let i = 0; i < a.length; i++) a[i] = Math.round(a[i]! * 2) / 2; // repeated values
+        const ref = new SVD(new Matrix(Array.from({ length: k }, (_, i) => Array.from(a.subarray(i * k, (i + 1) * k)))), { autoTranspose: false });
+        svdSquare(a, k, s, ws);
+        const U = ref.leftSingularVectors;
+        const V = ref.rightSingularVectors;
+        const d = ref.diagonal;
+        let same = true;
+        for (let i = 0; i < k; i++) {
+          if (!Object.is(d[i], s[i])) same = false;
+          for (let j = 0; j < k; j++) {
+            if (!Object.is(U.get(i, j), ws.ut[j * k + i])) same = false;
+            if (!Object.is(V.get(i, j), ws.vt[j * k + i])) same = false;
+          }
+        }
+        checked++;
+        if (!same) mismatches++;
+      }
+    }
+    expect(checked).toBe(1600);
+    expect(mismatches).toBe(0);
+  });
+});
+
+describe('realisePhases cache', () => {
+  it('reuses the per-mesh quantised phases only while the mesh is unchanged (in-place edits are seen)', () => {
+    const mesh = decomposeUnitary(randomUnitary(6, stream(2, 'u')));
+    const ni = { phaseBits: 6, phaseNoise: 0.02, gammaError: 0.01 };
+    const fresh = (m: typeof mesh, seed: string) => {
+      // a structural copy has no cache entry: computed from scratch
+      const copy = { ...m, theta: Float64Array.from(m.theta), phi: Float64Array.from(m.phi), outPhase: Float64Array.from(m.outPhase) };
+      return realisePhases(copy, ni, stream(1, seed));
+    };
+    const flat = (p: { theta: Float64Array; phi: Float64Array; outPhase: Float64Array }) => [...p.theta, ...p.phi, ...p.outPhase];
+    expect(sameBits(flat(realisePhases(mesh, ni, stream(1, 'a'))), flat(fresh(mesh, 'a')))).toBe(0);
+    // second call: served from the cache
+    expect(sameBits(flat(realisePhases(mesh, ni, stream(1, 'b'))), flat(fresh(mesh, 'b')))).toBe(0);
+    (mesh.theta as Float64Array)[2] = mesh.theta[2]! + 0.3;
+    (mesh.outPhase as Float64Array)[0] = 5.5;
+    expect(sameBits(flat(realisePhases(mesh, ni, stream(1, 'c'))), flat(fresh(mesh, 'c')))).toBe(0);
+    // other DAC settings on the same mesh
+    const ni2 = { ...ni, phaseBits: 4 };
+    const again = { ...mesh, theta: Float64Array.from(mesh.theta), phi: Float64Array.from(mesh.phi), outPhase: Float64Array.from(mesh.outPhase) };
+    expect(sameBits(flat(realisePhases(mesh, ni2, stream(1, 'd'))), flat(realisePhases(again, ni2, stream(1, 'd'))))).toBe(0);
+  });
+});
