@@ -44,5 +44,5 @@ describe('fusemix demo --quick', () => {
     expect(demo.verify.engine).toBe('wasm');
     expect(demo.verify.maxBoundError).toBeLessThan(2e-3);
     expect(demo.verify.codeAgreementAway).toBeGreaterThanOrEqual(0.999);
-  });
+  }, 600_000);
 });
