@@ -26,3 +26,6 @@ export {
 } from './ngspice.ts';
 export { WasmEngine, type WasmEngineOptions } from './wasm.ts';
 export { EnginePool, runMany, type RunItem, type RunManyOptions } from './pool.ts';
+export { renderCell, renderUnit, renderTestbench, renderMtjTest, modelLibrary, type TransistorModel } from './netlist.ts';
+export { verifyCell, verifyUnit, type CellVerifyReport, type UnitVerifyReport } from './verify.ts';
+export { spiceMonteCarlo, type MonteCarloReport } from './montecarlo.ts';
