@@ -3,23 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { calibrateMosfet, fitEkv, type IvSweep, withTransistors } from '../src/calibrate/index.ts';
 import { loadMacamCell } from '../src/devices/macam.ts';
 import { loadPreset } from '../src/devices/preset.ts';
-import { findNgspice } from '../src/spice/ngspice.ts';
 import { enginePool, verifyCell, verifyUnit } from '../src/spice/verify.ts';
 import { createFusedUnit } from '../src/units/fused.ts';
 import { runCli } from './helpers/cli.ts';
+import { binaryTests } from './helpers/spice.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const BSIM4 = join(ROOT, 'templates/models/bsim4.lib.hbs');
 
-const haveNgspice = (() => {
-  try {
-    findNgspice();
-    return true;
-  } catch {
-    return false;
-  }
-})();
-const binaryTests = haveNgspice || Boolean(process.env.CI);
 
 /**
  * The EKV law written out here, independently of src/devices/mosfet.ts (NMOS convention, V_DS >= 0):

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -7,23 +7,14 @@ import { calibrateMosfet, parseModelCards, pickCard, spiceSweep, sweepNetlist, w
 import { type MosfetParams, mosfetCurrent } from '../src/devices/mosfet.ts';
 import { loadPreset } from '../src/devices/preset.ts';
 import { createEngine } from '../src/spice/engine.ts';
-import { findNgspice } from '../src/spice/ngspice.ts';
 import { runCli } from './helpers/cli.ts';
+import { binaryTests } from './helpers/spice.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const CARD = join(import.meta.dirname, 'fixtures/calibrate/level1-card.lib');
 const BSIM4 = join(ROOT, 'templates/models/bsim4.lib.hbs');
 const tmp = () => mkdtempSync(join(tmpdir(), 'fm-cal-mos-'));
 
-const haveNgspice = (() => {
-  try {
-    findNgspice();
-    return true;
-  } catch {
-    return false;
-  }
-})();
-const binaryTests = haveNgspice || Boolean(process.env.CI);
 
 /** Shichman-Hodges written out here (NMOS convention, V_DS >= 0), independent of src/devices/mosfet.ts. */
 function shichmanHodges(vto: number, kp: number, lambda: number, vgs: number, vds: number): number {
@@ -44,13 +35,11 @@ describe('model cards', () => {
     expect(net).toMatch(/\.dc Vd -800m 0 100m Vg -800m 0 100m/);
     expect(() => parseModelCards('* nothing\n.subckt x a b\n.ends\n', 'e.lib')).toThrow(DataError);
     expect(() => pickCard(cards, 'nmos', 'nosuch', CARD)).toThrow(/no nmos .model card named nosuch/);
-    if (existsSync(BSIM4)) {
-      const b = parseModelCards(readFileSync(BSIM4, 'utf8'), BSIM4);
-      expect(b.map((c) => [c.type, c.level])).toEqual([
-        ['nmos', 54],
-        ['pmos', 54],
-      ]);
-    }
+    const b = parseModelCards(readFileSync(BSIM4, 'utf8'), BSIM4);
+    expect(b.map((c) => [c.type, c.level])).toEqual([
+      ['nmos', 54],
+      ['pmos', 54],
+    ]);
   });
 });
 
@@ -96,7 +85,7 @@ describe.skipIf(!binaryTests)('calibrate mosfet on the ngspice binary', () => {
     expect(mosfetCurrent(q, 0.7, 0.5)).toBeCloseTo(shichmanHodges(0.42, 210e-6, 0.06, 0.7, 0.5), 9);
   });
 
-  it.skipIf(!existsSync(BSIM4))('fits the BSIM4 card better than the level-1 preset does (gate-voltage error at equal current)', async () => {
+  it('fits the BSIM4 card better than the level-1 preset does (gate-voltage error at equal current)', async () => {
     const c = await calibrateMosfet({ card: BSIM4, engine: 'ngspice', type: 'nmos' });
     const g = c.report.gateError.nmos!;
     expect(g.after.rms).toBeLessThan(g.before.rms / 3);
