@@ -2,8 +2,9 @@
  * SuperMixer throughput: training samples per second of the default network (784-128-10 MLP) in
  * float mode (plain ReLU, the baseline), with the mixed activation site (hardware in the loop), and
  * with the photonic core model on top; then the wall time of `fusemix mix` end to end (default
- * options, child processes): `--kernels js` (the reference kernels, the baseline of issue 9) against
- * auto, interleaved, median of MIX_BENCH_RUNS (default 3) each. Prints medians; never asserts.
+ * options, child processes): `--kernels js --threads 1` (the reference kernels, sequential: the baseline
+ * of issue 9) against auto on one thread and on the default threads, interleaved, median of
+ * MIX_BENCH_RUNS (default 3) each. Prints medians; never asserts.
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -77,15 +78,24 @@ for (const m of ['float', 'mix', 'photonic'] as const) {
 console.log(`  photonic refresh (map 128x784 + 4 error samples, once per epoch): ${refresh.toFixed(2)} s`);
 
 // End to end: `fusemix mix --json -q` (default options, the real CLI entry with its tsx start-up) with
-// the JS reference kernels (`--kernels js`, the code path before issue 9) against the automatic
-// choice, interleaved (js, auto, js, auto, ...) so a slow spell of the machine hits both alike.
+// the JS reference kernels on one thread (`--kernels js --threads 1`, the code path before issue 9)
+// against the automatic kernels on one thread and on the default threads (the phase chains after
+// pretraining on worker threads, src/mixer/worker.ts), interleaved so a slow spell of the machine
+// hits all alike.
 const e2e = Number(process.env.MIX_BENCH_RUNS ?? 3);
-const walls: Record<'js' | 'auto', number[]> = { js: [], auto: [] };
-const outputs: Record<'js' | 'auto', string[]> = { js: [], auto: [] };
+const configs = {
+  'js, 1 thread': ['--kernels', 'js', '--threads', '1'],
+  'auto, 1 thread': ['--kernels', 'auto', '--threads', '1'],
+  'auto, threads': ['--kernels', 'auto'],
+} as const;
+type Config = keyof typeof configs;
+const names = Object.keys(configs) as Config[];
+const walls = Object.fromEntries(names.map((k) => [k, [] as number[]])) as Record<Config, number[]>;
+const outputs = Object.fromEntries(names.map((k) => [k, [] as string[]])) as Record<Config, string[]>;
 for (let r = 0; r < e2e; r++) {
-  for (const k of ['js', 'auto'] as const) {
+  for (const k of names) {
     const t = performance.now();
-    const out = execFileSync(process.execPath, [join(PACKAGE_ROOT, 'bin/fusemix.js'), 'mix', '--kernels', k, '--json', '--quiet'], {
+    const out = execFileSync(process.execPath, [join(PACKAGE_ROOT, 'bin/fusemix.js'), 'mix', ...configs[k], '--json', '--quiet'], {
       cwd: PACKAGE_ROOT,
       stdio: ['ignore', 'pipe', 'inherit'],
       maxBuffer: 1 << 28,
@@ -95,12 +105,14 @@ for (let r = 0; r < e2e; r++) {
   }
 }
 if (e2e > 0) {
-  const js = median(walls.js);
-  const auto = median(walls.auto);
+  const base = median(walls['js, 1 thread']);
   console.log(`fusemix mix (defaults) end to end, median of ${e2e} interleaved runs each:`);
-  console.log(`  --kernels js    ${js.toFixed(1).padStart(6)} s   (runs: ${walls.js.map((w) => w.toFixed(1)).join(', ')})`);
-  console.log(`  --kernels auto  ${auto.toFixed(1).padStart(6)} s   (runs: ${walls.auto.map((w) => w.toFixed(1)).join(', ')})`);
-  console.log(`  speed-up auto vs js: ${(js / auto).toFixed(2)} x (issue 9 asks for >= 3 x)`);
+  for (const k of names) {
+    const m = median(walls[k]);
+    console.log(`  ${k.padEnd(15)} ${m.toFixed(1).padStart(6)} s  ${(base / m).toFixed(2)} x  (runs: ${walls[k].map((w) => w.toFixed(1)).join(', ')})`);
+  }
+  console.log('  (issue 9 asks for >= 3 x against js, 1 thread)');
   const same = (a: string[]) => a.every((o) => o === a[0]);
-  console.log(`  same JSON across runs: js ${same(outputs.js) ? 'yes' : 'NO'}, auto ${same(outputs.auto) ? 'yes' : 'NO'}`);
+  const threadsSame = outputs['auto, threads'][0] === outputs['auto, 1 thread'][0];
+  console.log(`  same JSON across runs: ${names.map((k) => `${k} ${same(outputs[k]) ? 'yes' : 'NO'}`).join(', ')}; auto threads vs 1 thread: ${threadsSame ? 'identical' : 'DIFFERENT'}`);
 }

@@ -5,8 +5,9 @@
 import { join } from 'node:path';
 import { writeFileAtomic } from '../core/io.ts';
 import { linePlot } from '../report/svg.ts';
-import type { MixOptions } from './options.ts';
-import { type MixResult, PhaseStore, type RunHooks, runMix } from './run.ts';
+import { loadMixData, type MixData } from './data.ts';
+import { type MixOptions, resolveMixOptions } from './options.ts';
+import { type MixResult, PhaseStore, type RunHooks, runMixStage } from './run.ts';
 
 export interface ParetoPoint {
   budget: number;
@@ -45,12 +46,17 @@ function pointOf(r: MixResult): ParetoPoint {
   };
 }
 
-/** Run every budget (in the order given); returns undefined if a stop-after option stopped a run. */
-export function runPareto(opts: Partial<MixOptions>, budgets: readonly number[], hooks: RunHooks = {}): ParetoResult | undefined {
+/**
+ * Run every budget (in the order given); returns undefined if a stop-after option stopped a run.
+ * The data are loaded once for all budgets (`data`: already loaded, exactly as loadMixData gives).
+ */
+export function runPareto(opts: Partial<MixOptions>, budgets: readonly number[], hooks: RunHooks = {}, data?: MixData): ParetoResult | undefined {
   const store = hooks.store ?? new PhaseStore(hooks.outDir);
   const runs: MixResult[] = [];
   for (const b of budgets) {
-    const out = runMix({ ...opts, budget: b }, { ...hooks, store });
+    const o = resolveMixOptions({ ...opts, budget: b });
+    data ??= loadMixData(o.data, o.seed, o.nTest);
+    const out = runMixStage({ ...opts, budget: b }, { ...hooks, store }, { data });
     if (!out.result) return undefined;
     runs.push(out.result);
   }

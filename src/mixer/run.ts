@@ -33,7 +33,7 @@ import { softmaxCrossEntropy } from '../nn/loss.ts';
 import { gatherBatch } from '../nn/train.ts';
 import type { Layer } from '../nn/layer.ts';
 import { layoutForMapping, loadPhotonicCore, photonicEnergy, type PhotonicCore } from '../photonic/index.ts';
-import { loadMixData } from './data.ts';
+import { loadMixData, type MixData } from './data.ts';
 import { energyModel, energyReport, expectedEnergy, expectedEnergyGrad, hardAssignment, type EnergyReport } from './energy.ts';
 import { createActivationHardware, type ActivationHardware } from './hardware.ts';
 import { budgetHash, budgetTag, type MixOptions, resolveMixOptions, sharedHash } from './options.ts';
@@ -60,7 +60,21 @@ export interface RunHooks {
   readonly log?: (line: string) => void;
   /** shared in-memory phase store (pareto reuses shared phases across budgets without an out dir) */
   readonly store?: PhaseStore;
+  /**
+   * Threads for the phase chains that follow pretraining (runMixParallel / runParetoParallel in
+   * ./worker.ts; runMix itself is always sequential). Not an option of the run: results and
+   * checkpoints are the same for every value. Default: the cores available; 1 = sequential.
+   */
+  readonly threads?: number;
 }
+
+/**
+ * The phase chains that depend only on the pretrained state (and on nothing of each other):
+ * 'digital' (digital fine-tuning + its evaluation), 'analog' (the same, all-analog) and 'mixed'
+ * (search, mixed fine-tuning, evaluation of the mixed network; one per budget). 'search' is the
+ * first part of 'mixed' alone ('mixed' after it only fine-tunes and evaluates).
+ */
+export type Chain = 'digital' | 'analog' | 'search' | 'mixed';
 
 export interface EpochLog {
   epoch: number;
@@ -178,6 +192,14 @@ export class PhaseStore {
     this.mem.set(name, value);
     const file = this.file(name);
     if (file) writeJsonAtomic(file, value);
+  }
+  /** Hold an entry in memory only (already on disk, or computed by another thread that wrote it). */
+  remember(name: string, value: unknown): void {
+    this.mem.set(name, value);
+  }
+  /** The entries held in memory (name, value). */
+  entries(): Array<[string, unknown]> {
+    return [...this.mem.entries()];
   }
 }
 
@@ -337,15 +359,43 @@ export interface MixResult {
 
 export type RunOutcome = { stopped: Phase; result?: undefined } | { stopped?: undefined; result: MixResult };
 
-/** Run (or resume) the whole pipeline for one budget. */
+/** Run (or resume) the whole pipeline for one budget, in this thread. */
 export function runMix(partial: Partial<MixOptions>, hooks: RunHooks = {}): RunOutcome {
+  return runMixStage(partial, hooks);
+}
+
+export interface MixStage {
+  /** the data, already loaded: exactly loadMixData(o.data, o.seed, o.nTest) (default: loaded here) */
+  readonly data?: MixData;
+  /**
+   * Run (or resume) only this chain after pretraining (which must be complete in the store or the
+   * out dir): its phases and evaluation end up in the store (and checkpoint files), exactly as runMix
+   * makes them; returns { stopped: 'pretrain' }.
+   */
+  readonly chain?: Chain;
+}
+
+/** runMix, or a stage of it (for ./worker.ts and ./pareto.ts). */
+export function runMixStage(partial: Partial<MixOptions>, hooks: RunHooks = {}, stage: MixStage = {}): RunOutcome {
+  return pipeline(partial, hooks, stage.chain, stage.data);
+}
+
+/** Store entry that marks a chain complete (its evaluation; the search state with done = true for 'search'). */
+export function chainKey(partial: Partial<MixOptions>, chain: Chain): { name: string; hash: string } {
+  const o = resolveMixOptions(partial);
+  if (chain === 'mixed') return { name: `eval-mixed-${budgetTag(o.budget)}`, hash: budgetHash(o) };
+  if (chain === 'search') return { name: `search-${budgetTag(o.budget)}`, hash: budgetHash(o) };
+  return { name: `eval-${chain}`, hash: sharedHash(o) };
+}
+
+function pipeline(partial: Partial<MixOptions>, hooks: RunHooks, only?: Chain, preloaded?: MixData): RunOutcome {
   const o = resolveMixOptions(partial);
   const store = hooks.store ?? new PhaseStore(hooks.outDir);
   const log = hooks.log ?? (() => {});
   const hs = sharedHash(o);
   const hb = budgetHash(o);
   const tag = budgetTag(o.budget);
-  const data = loadMixData(o.data, o.seed, o.nTest);
+  const data = preloaded ?? loadMixData(o.data, o.seed, o.nTest);
   const { train, test } = data;
   const hw = createActivationHardware({
     seed: o.seed,
@@ -381,6 +431,7 @@ export function runMix(partial: Partial<MixOptions>, hooks: RunHooks = {}): RunO
       if (st.opt) opt.loadState(st.opt);
     }
     if (st?.done) return st;
+    if (only) throw new Error(`runMixStage(${only}): pretraining is not complete in the phase store`);
     for (const s of net.sites) s.mode = 'float';
     const history = st?.history ?? [];
     const b = bar('pretrain', o.pretrainEpochs, st?.epochsDone ?? 0);
@@ -436,14 +487,13 @@ export function runMix(partial: Partial<MixOptions>, hooks: RunHooks = {}): RunO
 
   const ftEpochs = o.searchEpochs + o.finetuneEpochs;
   // ---- digital baseline ------------------------------------------------------------------------
-  const dig = finetune('digital', hs, ftEpochs, pre.model, (_k, C) => new Float64Array(C));
-  if (hooks.stopAfter === 'digital') return { stopped: 'digital' };
+  const digitalPhase = () => finetune('digital', hs, ftEpochs, pre.model, (_k, C) => new Float64Array(C));
 
   // ---- search ------------------------------------------------------------------------------------
   const emNet = newNet();
   const em = energyModel(emNet.sites, hw, emNet.model.outSize);
   const searchName = `search-${tag}`;
-  const srch = (() => {
+  const searchPhase = () => {
     const net = newNet();
     let st = store.get<PhaseState>(searchName, hb);
     const opt = new Adam({ lr: o.finetuneLr });
@@ -516,18 +566,15 @@ export function runMix(partial: Partial<MixOptions>, hooks: RunHooks = {}): RunO
     const a = st.assignmentInfo!;
     log(`search: ${o.searchEpochs} epochs, expected energy ${pct(a.expectedRatio)} of all-digital; hard assignment ${pct(a.ratio)} (budget ${pct(o.budget)}${a.met ? '' : ', NOT met'})`);
     return st;
-  })();
-  if (hooks.stopAfter === 'search') return { stopped: 'search' };
-  const assignment = srch.assignment!;
+  };
 
   // ---- mixed fine-tuning ---------------------------------------------------------------------------
   const mixName = `mixed-${tag}`;
-  const mix = finetune(mixName, hb, o.finetuneEpochs, srch.model, (k) => Float64Array.from(assignment[k]!));
-  if (hooks.stopAfter === 'mixed') return { stopped: 'mixed' };
+  const gatesOf = (assignment: number[][]) => (k: number) => Float64Array.from(assignment[k]!);
+  const mixedPhase = (srch: PhaseState) => finetune(mixName, hb, o.finetuneEpochs, srch.model, gatesOf(srch.assignment!));
 
   // ---- all-analog ---------------------------------------------------------------------------------
-  const ana = finetune('analog', hs, ftEpochs, pre.model, (_k, C) => new Float64Array(C).fill(1));
-  if (hooks.stopAfter === 'analog') return { stopped: 'analog' };
+  const analogPhase = () => finetune('analog', hs, ftEpochs, pre.model, (_k, C) => new Float64Array(C).fill(1));
 
   // ---- evaluation ---------------------------------------------------------------------------------
   const core = loadPhotonicCore(o.photonicPreset);
@@ -553,10 +600,34 @@ export function runMix(partial: Partial<MixOptions>, hooks: RunHooks = {}): RunO
   };
   const allD = (_k: number, C: number) => new Float64Array(C);
   const allA = (_k: number, C: number) => new Float64Array(C).fill(1);
+
+  // ---- one chain only (a worker thread's job; see ./worker.ts) -------------------------------------
+  if (only) {
+    if (only === 'digital') evaluate('digital', hs, digitalPhase(), allD);
+    else if (only === 'analog') evaluate('analog', hs, analogPhase(), allA);
+    else if (only === 'search') searchPhase();
+    else {
+      const s = searchPhase();
+      evaluate(mixName, hb, mixedPhase(s), gatesOf(s.assignment!));
+    }
+    return { stopped: 'pretrain' };
+  }
+
+  // ---- the whole pipeline, in order (phases a worker completed come from the store) ----------------
+  const dig = digitalPhase();
+  if (hooks.stopAfter === 'digital') return { stopped: 'digital' };
+  const srch = searchPhase();
+  if (hooks.stopAfter === 'search') return { stopped: 'search' };
+  const assignment = srch.assignment!;
+  const mix = mixedPhase(srch);
+  if (hooks.stopAfter === 'mixed') return { stopped: 'mixed' };
+  const ana = analogPhase();
+  if (hooks.stopAfter === 'analog') return { stopped: 'analog' };
+
   const evF = evaluate('float', hs, pre, allD, true);
   const evD = evaluate('digital', hs, dig, allD);
   const evA = evaluate('analog', hs, ana, allA);
-  const evM = evaluate(mixName, hb, mix, (k) => Float64Array.from(assignment[k]!));
+  const evM = evaluate(mixName, hb, mix, gatesOf(assignment));
   log(`accuracy: float ${pct(evF.accuracy)}, digital ${pct(evD.accuracy)}, analog ${pct(evA.accuracy)}, mixed ${pct(evM.accuracy)}`);
 
   const zeros = em.sites.map((s) => new Uint8Array(s.channels));

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { makeManifest } from '../../core/io.ts';
 import { formatQuantity } from '../../core/units.ts';
-import { type MixOptions, PHASES, type Phase, type MixResult, type RunHooks, budgetTag, runMix } from '../../mixer/index.ts';
+import { type MixOptions, PHASES, type Phase, type MixResult, type RunHooks, budgetTag } from '../../mixer/index.ts';
+import { runMixParallel } from '../../mixer/worker.ts';
 import { type GlobalArgs, Progress, printJson, say, table, writeJsonFile } from '../util.ts';
 import { UsageArgError } from './errors.ts';
 
@@ -34,6 +35,7 @@ export interface MixArgs extends GlobalArgs {
   'phase-noise'?: number;
   'phase-bits'?: number;
   'stop-after'?: string;
+  threads?: number;
 }
 
 /** The options shared by `mix` and `pareto`. */
@@ -63,7 +65,8 @@ export function mixOptionsBuilder<T>(y: Argv<T>): Argv<T> {
     .option('tau-end', { type: 'number', describe: 'temperature at the end of the search (default 0.1)' })
     .option('phase-noise', { type: 'number', describe: 'photonic phase noise, rad (default 0.01)' })
     .option('phase-bits', { type: 'number', describe: 'photonic heater DAC bits (default 8)' })
-    .option('stop-after', { type: 'string', describe: `stop after a phase (${PHASES.join(', ')}); rerun with the same options and --out to resume` });
+    .option('stop-after', { type: 'string', describe: `stop after a phase (${PHASES.join(', ')}); rerun with the same options and --out to resume` })
+    .option('threads', { type: 'number', describe: 'threads for the phases after pretraining (default: the cores; 1 = one after another); the results are the same' });
 }
 
 function onOff(v: string | undefined, flag: string): boolean | undefined {
@@ -121,10 +124,12 @@ export function stopAfterArg(v: string | undefined): Phase | undefined {
 }
 
 /** Progress bars and phase lines for a CLI run. */
-export function cliHooks(a: GlobalArgs & { out?: string }, stopAfter?: Phase): RunHooks {
+export function cliHooks(a: GlobalArgs & { out?: string; threads?: number }, stopAfter?: Phase): RunHooks {
+  if (a.threads !== undefined && !(Number.isInteger(a.threads) && a.threads >= 1)) throw new UsageArgError('threads', 'a positive integer', a.threads);
   return {
     ...(a.out ? { outDir: a.out } : {}),
     ...(stopAfter ? { stopAfter } : {}),
+    ...(a.threads !== undefined ? { threads: a.threads } : {}),
     progress: (label, total) => new Progress(label.padEnd(12), total, a.quiet),
     log: (line) => say(a, line),
   };
@@ -163,12 +168,12 @@ export const mixCommand: CommandModule<GlobalArgs, MixArgs> = {
       .option('budget', { type: 'number', describe: 'A/D + activation energy budget as a fraction of all-digital (default 0.4 = saving >= 60 %)' })
       .example('$0 mix --json', 'default MNIST MLP 784-128-10, budget 0.4')
       .example('$0 mix --budget 0.3 --out runs/b03', 'with checkpoints (an interrupted run resumes)') as unknown as Argv<MixArgs>,
-  handler: (args) => {
+  handler: async (args) => {
     const started = new Date().toISOString();
     const t0 = performance.now();
     const opts = mixOptionsFromArgs(args);
     const stop = stopAfterArg(args['stop-after']);
-    const out = runMix(opts, cliHooks(args, stop));
+    const out = await runMixParallel(opts, cliHooks(args, stop));
     if (!out.result) {
       say(args, `stopped after phase '${out.stopped}'${args.out ? `; checkpoints in ${args.out}` : ''}`);
       if (args.json) printJson({ stopped: out.stopped });

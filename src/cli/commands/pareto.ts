@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { makeManifest } from '../../core/io.ts';
 import { formatQuantity } from '../../core/units.ts';
-import { runPareto, writePareto } from '../../mixer/index.ts';
+import { writePareto } from '../../mixer/index.ts';
+import { runParetoParallel } from '../../mixer/worker.ts';
 import { type GlobalArgs, printJson, say, table, writeJsonFile } from '../util.ts';
 import { UsageArgError } from './errors.ts';
 import { cliHooks, type MixArgs, mixOptionsBuilder, mixOptionsFromArgs, stopAfterArg } from './mix.ts';
@@ -19,7 +20,7 @@ export const paretoCommand: CommandModule<GlobalArgs, ParetoArgs> = {
     (mixOptionsBuilder(y) as Argv<GlobalArgs>)
       .option('budgets', { type: 'string', default: '0.2,0.3,0.4,0.6', describe: 'comma-separated budgets (fractions of all-digital)' })
       .example('$0 pareto --budgets 0.2,0.3,0.4,0.6 --out runs/pareto', 'shared phases run once; one search + fine-tune per budget') as unknown as Argv<ParetoArgs>,
-  handler: (args) => {
+  handler: async (args) => {
     const started = new Date().toISOString();
     const t0 = performance.now();
     const budgets = String(args.budgets)
@@ -28,7 +29,7 @@ export const paretoCommand: CommandModule<GlobalArgs, ParetoArgs> = {
     if (budgets.length === 0 || !budgets.every((b) => b > 0 && b <= 1)) throw new UsageArgError('budgets', 'fractions in (0, 1] like 0.2,0.3,0.4', args.budgets);
     const opts = mixOptionsFromArgs(args);
     const stop = stopAfterArg(args['stop-after']);
-    const p = runPareto(opts, budgets, cliHooks(args, stop));
+    const p = await runParetoParallel(opts, budgets, cliHooks(args, stop));
     if (!p) {
       say(args, `stopped after phase '${stop}'${args.out ? `; checkpoints in ${args.out}` : ''}`);
       if (args.json) printJson({ stopped: stop });

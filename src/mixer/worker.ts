@@ -1,0 +1,247 @@
+/**
+ * SuperMixer on several threads. After pretraining, the chains (run.ts `Chain`: digital, analog,
+ * and search -> mixed per budget, each with its evaluation) read only the pretrained state, the data
+ * and the hardware, all rebuilt from the same seeded inputs in every thread, and draw only from their
+ * own named streams; so they run at once, one lane per thread, and the results are the same bytes as
+ * runMix's.
+ *
+ *  main thread   pretrain ── its lane's chains ──────────── wait ── runMix (assembles from the store)
+ *  worker k      start-up (tsx, data, column pool) ── its lane's chains ── post store entries ─┘
+ *
+ * The main thread works one lane itself (a sync run cannot serve a job queue, so every lane gets its
+ * jobs up front: plan()). A search and its mixed fine-tuning are separate jobs, so with one budget
+ * the lanes run [search, analog] and [digital, mixed] (the mixed job waits for the search entry the
+ * other lane posts). Workers start before pretraining so their start-up (~1 s) overlaps it; they get
+ * the main thread's copy of the data. With an out dir each thread writes its phases' checkpoint files, so a killed
+ * run resumes as before; chains complete in the store or the out dir are not rerun. A failing worker
+ * is not fatal: its missing chains run afterwards in the main thread (which raises any error there
+ * with its proper type).
+ */
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { ConfigError } from '../core/errors.ts';
+import { getKernelPrecision, kernelChoice } from '../kernels/backend.ts';
+import { getDefaultThreads } from '../kernels/parallel.ts';
+import { loadMixData, type MixData } from './data.ts';
+import { budgetTag, type MixOptions, resolveMixOptions } from './options.ts';
+import { type Chain, chainKey, PhaseStore, type RunHooks, type RunOutcome, runMix, runMixStage } from './run.ts';
+import { type ParetoResult, runPareto } from './pareto.ts';
+
+export interface ChainJob {
+  chain: Chain;
+  budget: number;
+  /** a store entry (a search another lane runs) to wait for before starting */
+  after?: string;
+}
+export interface MixWorkerSetup {
+  kernels: string;
+  precision: string;
+  /** the run's options without the budget (each job names its own) */
+  options: Partial<MixOptions>;
+  outDir?: string;
+}
+export type ToMixWorker =
+  /** the data (the main thread's copy: loading it again costs ~1 s), store entries (pretrain, ...), the lane's jobs */
+  | { type: 'jobs'; id: number; data: MixData; entries: Array<[string, unknown]>; jobs: ChainJob[] }
+  /** entries another lane finished (a search) */
+  | { type: 'entries'; entries: Array<[string, unknown]> }
+  /** a lane failed: stop waiting for entries (a mixed chain then runs its search itself) */
+  | { type: 'release' };
+export type FromMixWorker =
+  | { type: 'ready' }
+  | { type: 'chain'; id: number; job: ChainJob; entries: Array<[string, unknown]>; logs: string[] }
+  | { type: 'done'; id: number }
+  | { type: 'error'; id: number; name: string; message: string };
+
+const ENTRY_URL = new URL('./worker-entry.ts', import.meta.url);
+
+function spawn(setup: MixWorkerSetup): Worker {
+  const file = fileURLToPath(ENTRY_URL);
+  if (!file.endsWith('.ts')) return new Worker(ENTRY_URL, { workerData: setup });
+  // a new thread has no TypeScript loader: register tsx first, then import the entry module
+  const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const boot = [
+    `const { parentPort } = require('node:worker_threads');`,
+    `import(${JSON.stringify(tsxApi)})`,
+    `  .then((tsx) => tsx.register())`,
+    `  .then(() => import(${JSON.stringify(ENTRY_URL.href)}))`,
+    `  .catch((e) => parentPort.postMessage({ type: 'error', id: -1, name: 'Error', message: String((e && e.stack) || e) }));`,
+  ].join('\n');
+  return new Worker(boot, { eval: true, workerData: setup });
+}
+
+interface Lane {
+  worker: Worker;
+  /** settles when the worker has finished its jobs or failed (never rejects) */
+  finished: Promise<void>;
+  send(msg: ToMixWorker): void;
+}
+
+function startLane(setup: MixWorkerSetup, onChain: (m: Extract<FromMixWorker, { type: 'chain' }>) => void, onFail: (message: string) => void): Lane {
+  const worker = spawn(setup);
+  let settle!: () => void;
+  const finished = new Promise<void>((resolve) => (settle = resolve));
+  let over = false;
+  const fail = (message: string) => {
+    if (over) return;
+    over = true;
+    onFail(message);
+    settle();
+  };
+  worker.on('message', (m: FromMixWorker) => {
+    if (m.type === 'chain') onChain(m);
+    else if (m.type === 'done') {
+      over = true;
+      settle();
+    } else if (m.type === 'error') fail(`${m.name}: ${m.message.split('\n')[0]}`);
+  });
+  worker.on('error', (e) => fail(e.message));
+  worker.on('exit', (code) => fail(`exited (code ${code})`));
+  return { worker, finished, send: (msg) => worker.postMessage(msg) };
+}
+
+function checkThreads(threads: number): number {
+  if (!(Number.isInteger(threads) && threads >= 1)) throw new ConfigError(undefined, 'threads', 'a positive integer', threads);
+  return threads;
+}
+
+/** Whether a chain's evaluation is already in the store (a checkpoint of other options counts as not: runMix reports it). */
+function chainDone(store: PhaseStore, opts: Partial<MixOptions>, job: ChainJob): boolean {
+  const { name, hash } = chainKey({ ...opts, budget: job.budget }, job.chain);
+  try {
+    const v = store.get<{ done?: boolean }>(name, hash);
+    return v !== undefined && v.done !== false;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Static plan (each lane gets its jobs up front; the main thread cannot serve a queue while it
+ * computes): greedy list scheduling on the epoch counts, searches first (a mixed fine-tuning waits
+ * for its search, possibly from another lane: `after`), ties to the lowest lane (0 = this thread).
+ */
+function plan(pending: readonly ChainJob[], lanes: number, o: MixOptions): ChainJob[][] {
+  const ft = o.searchEpochs + o.finetuneEpochs;
+  const out: ChainJob[][] = Array.from({ length: lanes }, () => []);
+  const free = new Array<number>(lanes).fill(0);
+  const searchAt = new Map<number, { lane: number; end: number }>();
+  const rank = { search: 0, digital: 1, analog: 1, mixed: 2 } as const;
+  const order = [...pending].sort((a, b) => rank[a.chain] - rank[b.chain]);
+  for (const job of order) {
+    const s = job.chain === 'mixed' ? searchAt.get(job.budget) : undefined;
+    const ready = s?.end ?? 0;
+    let best = 0;
+    for (let k = 1; k < lanes; k++) if (Math.max(free[k]!, ready) < Math.max(free[best]!, ready)) best = k;
+    const cost = job.chain === 'search' ? o.searchEpochs : job.chain === 'mixed' ? o.finetuneEpochs + (s ? 0 : o.searchEpochs) : ft;
+    free[best] = Math.max(free[best]!, ready) + cost + 0.5; // + evaluation, hand-over
+    if (job.chain === 'search') searchAt.set(job.budget, { lane: best, end: free[best]! });
+    out[best]!.push(s && s.lane !== best ? { ...job, after: `search-${budgetTag(job.budget)}` } : job);
+  }
+  return out;
+}
+
+/**
+ * Pretrain (this thread), then run the chains of `budgets` (digital, analog, and one search -> mixed
+ * per budget) over `threads` lanes. Everything lands in `store` (and checkpoint files with an out
+ * dir); runMix / runPareto on the same store then only assembles the result.
+ */
+export async function runChainsParallel(
+  opts: Partial<MixOptions>,
+  budgets: readonly number[],
+  hooks: RunHooks & { store: PhaseStore },
+  threads: number,
+): Promise<MixData> {
+  const store = hooks.store;
+  const first = { ...opts, budget: budgets[0] };
+  const o = resolveMixOptions(first); // a bad option fails here, before any thread starts
+  const jobs: ChainJob[] = [
+    { chain: 'digital', budget: budgets[0]! },
+    { chain: 'analog', budget: budgets[0]! },
+    ...[...new Set(budgets)].flatMap((b) => [
+      { chain: 'search' as const, budget: b },
+      { chain: 'mixed' as const, budget: b },
+    ]),
+  ];
+  // a search done (or a mixed chain done) needs no job; a mixed chain done needs no search
+  const todo = () => jobs.filter((j) => !chainDone(store, opts, j) && !(j.chain === 'search' && chainDone(store, opts, { ...j, chain: 'mixed' })));
+  const maxLanes = Math.min(threads, todo().filter((j) => j.chain !== 'search').length);
+  const log = hooks.log ?? (() => {});
+  const failures: string[] = [];
+  const { budget: _b, ...shared } = opts;
+  const setup: MixWorkerSetup = {
+    kernels: kernelChoice(),
+    precision: getKernelPrecision(),
+    options: shared,
+    ...(hooks.outDir ? { outDir: hooks.outDir } : {}),
+  };
+  const data = loadMixData(o.data, o.seed, o.nTest);
+  const workers: Lane[] = [];
+  // entries this thread waits for (a search in a worker's lane); all released when a worker fails
+  const waiting = new Map<string, () => void>();
+  const arrived = (name: string) =>
+    failures.length > 0 || store.entries().some(([k]) => k === name) ? Promise.resolve() : new Promise<void>((r) => waiting.set(name, r));
+  // started before pretraining: their start-up overlaps it
+  for (let k = 1; k < maxLanes; k++) {
+    workers.push(
+      startLane(
+        setup,
+        (m) => {
+          for (const [name, value] of m.entries) {
+            store.remember(name, value);
+            waiting.get(name)?.();
+            // another worker's lane may wait for it too
+            if (m.job.chain === 'search') workers.forEach((w, i) => i !== k - 1 && w.send({ type: 'entries', entries: [[name, value]] }));
+          }
+          for (const l of m.logs) log(l);
+        },
+        (message) => {
+          failures.push(message);
+          for (const r of waiting.values()) r();
+          workers.forEach((w, i) => i !== k - 1 && w.send({ type: 'release' }));
+        },
+      ),
+    );
+  }
+  try {
+    runMixStage(first, { ...hooks, stopAfter: 'pretrain' }, { data });
+    const pending = todo();
+    const lanes = Math.min(maxLanes, pending.filter((j) => j.chain !== 'search').length);
+    if (lanes <= 1) return data;
+    const lanePlan = plan(pending, lanes, o);
+    const entries = store.entries();
+    lanePlan.slice(1).forEach((laneJobs, k) => workers[k]!.send({ type: 'jobs', id: k, data, entries, jobs: laneJobs }));
+    for (const job of lanePlan[0]!) {
+      if (job.after) await arrived(job.after);
+      runMixStage({ ...opts, budget: job.budget }, hooks, { data, chain: job.chain });
+      if (job.chain !== 'search') continue;
+      const name = chainKey({ ...opts, budget: job.budget }, 'search').name;
+      const done = store.entries().filter(([k]) => k === name);
+      for (const w of workers) w.send({ type: 'entries', entries: done });
+    }
+    await Promise.all(workers.slice(0, lanes - 1).map((w) => w.finished));
+    for (const f of failures) log(`a worker thread failed (${f}); its remaining phases run in this thread`);
+    return data;
+  } finally {
+    await Promise.all(workers.map((w) => w.worker.terminate()));
+  }
+}
+
+/** runMix with the chains after pretraining on `hooks.threads` threads (default: the cores); the same result. */
+export async function runMixParallel(partial: Partial<MixOptions>, hooks: RunHooks = {}): Promise<RunOutcome> {
+  const threads = checkThreads(hooks.threads ?? getDefaultThreads());
+  if (threads === 1 || hooks.stopAfter) return runMix(partial, hooks);
+  const h = { ...hooks, store: hooks.store ?? new PhaseStore(hooks.outDir) };
+  const data = await runChainsParallel(partial, [resolveMixOptions(partial).budget], h, threads);
+  return runMixStage(partial, h, { data });
+}
+
+/** runPareto with the shared chains and every budget's search -> mixed chain spread over threads; the same result. */
+export async function runParetoParallel(opts: Partial<MixOptions>, budgets: readonly number[], hooks: RunHooks = {}): Promise<ParetoResult | undefined> {
+  const threads = checkThreads(hooks.threads ?? getDefaultThreads());
+  if (threads === 1 || hooks.stopAfter || budgets.length === 0) return runPareto(opts, budgets, hooks);
+  const h = { ...hooks, store: hooks.store ?? new PhaseStore(hooks.outDir) };
+  const data = await runChainsParallel(opts, budgets, h, threads);
+  return runPareto(opts, budgets, h, data);
+}
