@@ -13,7 +13,8 @@ import { formatQuantity } from '../core/units.ts';
 import { loadMacamCell } from '../devices/macam.ts';
 import { loadPreset } from '../devices/preset.ts';
 import { presetView } from '../devices/view.ts';
-import { type MixOptions, type MixResult, resolveMixOptions, runMix } from '../mixer/index.ts';
+import { type MixOptions, type MixResult, resolveMixOptions } from '../mixer/index.ts';
+import { runMixParallel } from '../mixer/worker.ts';
 import { loadPhotonicCore } from '../photonic/index.ts';
 import type { EngineKind } from '../spice/engine.ts';
 import { renderCell, renderUnit } from '../spice/netlist.ts';
@@ -123,7 +124,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
 
   // 4. SuperMixer
   const mixOptions = demoMixOptions(quick, seed, budget);
-  const run = runMix(mixOptions, { outDir: join(out, 'mix'), log });
+  const run = await runMixParallel(mixOptions, { outDir: join(out, 'mix'), log });
   if (!run.result) throw new Error('SuperMixer stopped early');
   const mix = run.result;
   const E = mix.energy;
