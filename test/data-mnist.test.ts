@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadMnist, loadMnistAll, mnistDigitsDir } from '../src/data/index.ts';
+import { loadMnist, loadMnistAll, mnistDigitsDir, readMnistCodes, splitDataset } from '../src/data/index.ts';
 import { DataError } from '../src/core/errors.ts';
 
 const same = (a: Float64Array, b: Float64Array) => a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
@@ -72,5 +73,54 @@ describe('mnist package loader', () => {
     expect([...loadMnist({ seed: 1, nTest: 100 }).test.y]).toEqual([...s.test.y]);
     expect(() => loadMnist({ seed: 1, trainFraction: 1.5 })).toThrow(DataError);
     expect(() => loadMnist({ seed: 1, nTest: 20000 })).toThrow(DataError);
+  });
+
+  it('the split decoded from the byte codes equals splitDataset of all digits, bit for bit, on shared memory if asked', () => {
+    const ref = splitDataset(loadMnistAll(), { seed: 5, nTest: 1500, stream: 'mnist' });
+    const got = loadMnist({ seed: 5, nTest: 1500, shared: true });
+    expect(got.train.x.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(same(got.train.x, ref.train.x)).toBe(true);
+    expect(same(got.test.x, ref.test.x)).toBe(true);
+    expect([...got.train.y]).toEqual([...ref.train.y]);
+    expect([...got.test.y]).toEqual([...ref.test.y]);
+  });
+});
+
+describe('mnist byte-code cache', () => {
+  const decode = (c: ReturnType<typeof readMnistCodes>) => Float64Array.from(c.codes, (k) => c.table[k]!);
+
+  it('is written on the first load, read on the next, and a corrupted or stale cache is rebuilt', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fusemix-mnist-'));
+    try {
+      const digits = join(dir, 'digits');
+      cpSync(mnistDigitsDir(), digits, { recursive: true });
+      const file = join(dir, 'cache', 'mnist.bin');
+      const first = readMnistCodes(digits, file);
+      expect(existsSync(file)).toBe(true);
+      const all = loadMnistAll();
+      expect(same(decode(first), all.x)).toBe(true);
+      expect([...first.y]).toEqual([...all.y]);
+      const second = readMnistCodes(digits, file);
+      expect(same(decode(second), all.x)).toBe(true);
+      // one flipped byte in the codes: the checksum rejects the file, the digits are parsed again
+      const bytes = readFileSync(file);
+      bytes[bytes.length - 100] ^= 0xff;
+      writeFileSync(file, bytes);
+      expect(same(decode(readMnistCodes(digits, file)), all.x)).toBe(true);
+      expect(readFileSync(file).equals(bytes)).toBe(false);
+      // the digit files change (first value of digit 0 rewritten with another pixel value): the cache
+      // key no longer matches
+      const v = first.table[200]!;
+      const f0 = join(digits, '0.json');
+      const text = readFileSync(f0, 'utf8');
+      const at = text.indexOf('[') + 1;
+      const end = text.indexOf(',', at);
+      writeFileSync(f0, `${text.slice(0, at)}${String(v)}${text.slice(end)}`);
+      const changed = readMnistCodes(digits, file);
+      expect(changed.table[changed.codes[0]!]).toBe(v);
+      expect(same(decode(changed).subarray(1), all.x.subarray(1))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

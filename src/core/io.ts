@@ -1,11 +1,29 @@
 /** File output that never leaves a half-written file: write to a temp file, then rename. */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { dirname, basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The package root (holds devices/, templates/, netlists/). */
 export const PACKAGE_ROOT = resolve(fileURLToPath(new URL('../../', import.meta.url)));
+
+/**
+ * Folder for derived data fusemix can always rebuild (e.g. the MNIST byte codes): FUSEMIX_CACHE_DIR,
+ * else $XDG_CACHE_HOME/fusemix, else ~/.cache/fusemix (the system temp folder without a home).
+ */
+export function cacheDir(): string {
+  const env = process.env;
+  if (env.FUSEMIX_CACHE_DIR) return resolve(env.FUSEMIX_CACHE_DIR);
+  if (env.XDG_CACHE_HOME) return join(env.XDG_CACHE_HOME, 'fusemix');
+  let home = '';
+  try {
+    home = homedir();
+  } catch {
+    // no home folder for this user
+  }
+  return home ? join(home, '.cache', 'fusemix') : join(tmpdir(), 'fusemix-cache');
+}
 
 let cachedVersion: string | undefined;
 /** fusemix's own version, from package.json. */

@@ -52,22 +52,28 @@ export interface SplitOptions {
 
 /** Disjoint train/test split by a seeded shuffle (stream(seed, name, 'split')). */
 export function splitDataset(ds: Dataset, opts: SplitOptions): { train: Dataset; test: Dataset } {
-  const total = opts.limit === undefined ? ds.n : opts.limit;
-  if (!(Number.isInteger(total) && total >= 2 && total <= ds.n)) {
-    throw new DataError(`limit must be an integer in [2, ${ds.n}], got ${String(opts.limit)}`, ds.source);
+  const { nTest, total } = splitSizes(ds.n, opts, ds.source);
+  const perm = permutation(ds.n, opts.seed, opts.stream ?? 'data', 'split');
+  return { test: subset(ds, perm.subarray(0, nTest)), train: subset(ds, perm.subarray(nTest, total)) };
+}
+
+/** The test and total sample counts of a split of `n` samples (checked; DataError names `source`). */
+export function splitSizes(n: number, opts: Omit<SplitOptions, 'seed' | 'stream'>, source: string | undefined): { nTest: number; total: number } {
+  const total = opts.limit === undefined ? n : opts.limit;
+  if (!(Number.isInteger(total) && total >= 2 && total <= n)) {
+    throw new DataError(`limit must be an integer in [2, ${n}], got ${String(opts.limit)}`, source);
   }
   let nTest: number;
   if (opts.nTest !== undefined) nTest = opts.nTest;
   else {
     const f = opts.trainFraction ?? 0.8;
-    if (!(f > 0 && f < 1)) throw new DataError(`trainFraction must be in (0, 1), got ${f}`, ds.source);
+    if (!(f > 0 && f < 1)) throw new DataError(`trainFraction must be in (0, 1), got ${f}`, source);
     nTest = Math.round(total * (1 - f));
   }
   if (!(Number.isInteger(nTest) && nTest >= 1 && nTest < total)) {
-    throw new DataError(`nTest must be an integer in [1, ${total - 1}], got ${nTest}`, ds.source);
+    throw new DataError(`nTest must be an integer in [1, ${total - 1}], got ${nTest}`, source);
   }
-  const perm = permutation(ds.n, opts.seed, opts.stream ?? 'data', 'split');
-  return { test: subset(ds, perm.subarray(0, nTest)), train: subset(ds, perm.subarray(nTest, total)) };
+  return { nTest, total };
 }
 
 /**
