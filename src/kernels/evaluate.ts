@@ -11,6 +11,7 @@
  */
 import type { Samples, Evaluation, Sequential } from '../nn/sequential.ts';
 import { paramData } from '../nn/param.ts';
+import { siblingModule } from '../core/modules.ts';
 import { parallelMap, defaultThreads, type WorkerPool } from './parallel.ts';
 
 /** A module function that builds a fresh model of the same architecture: `module[fn](args)`. */
@@ -185,7 +186,7 @@ export async function evaluateParallel(model: Sequential, data: Samples, opts: E
       ? { recipe: { module: opts.recipe.module instanceof URL ? opts.recipe.module.href : opts.recipe.module, fn: opts.recipe.fn, args: opts.recipe.args } }
       : {}),
   };
-  const url = new URL('./evaluate.ts', import.meta.url);
+  const url = siblingModule(import.meta.url, './evaluate');
   // the chunks are our own copies: move their buffers instead of cloning them
   const transfer = (c: unknown) => [(c as EvalChunk).x.buffer as ArrayBuffer, (c as EvalChunk).y.buffer as ArrayBuffer];
   type Part = { lossSum: number; correct: number; n: number };

@@ -1,5 +1,6 @@
 /** Worker side of WorkerPool / parallelMap (src/kernels/parallel.ts): modules imported once, jobs run as they come. */
 import { parentPort, workerData } from 'node:worker_threads';
+import { importModule } from '../core/modules.ts';
 import { setKernelBackend, setKernelPrecision, type KernelName, type KernelPrecision } from './backend.ts';
 import type { FromWorker, ToWorker, WorkerSetup } from './parallel.ts';
 
@@ -12,7 +13,7 @@ const contexts = new Map<number, unknown>();
 async function run(m: Extract<ToWorker, { type: 'job' }>): Promise<unknown> {
   let mod = modules.get(m.moduleUrl);
   if (!mod) {
-    mod = import(m.moduleUrl) as Promise<Record<string, unknown>>;
+    mod = importModule(m.moduleUrl);
     modules.set(m.moduleUrl, mod);
   }
   const fn = (await mod)[m.fnName];

@@ -19,10 +19,9 @@
  * parallelMap runs the function in this thread.
  */
 import { availableParallelism } from 'node:os';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { ConfigError } from '../core/errors.ts';
+import { siblingModule, startWorker } from '../core/modules.ts';
 import { getKernelPrecision, kernelChoice } from './backend.ts';
 
 export interface ParallelOptions {
@@ -48,20 +47,10 @@ export interface WorkerSetup {
   precision: string;
 }
 
-const WORKER_URL = new URL('./parallel-worker.ts', import.meta.url);
+const WORKER_URL = siblingModule(import.meta.url, './parallel-worker');
 
 function spawn(setup: WorkerSetup): Worker {
-  const file = fileURLToPath(WORKER_URL);
-  if (!file.endsWith('.ts')) return new Worker(WORKER_URL, { workerData: setup });
-  const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
-  const boot = [
-    `const { parentPort } = require('node:worker_threads');`,
-    `import(${JSON.stringify(tsxApi)})`,
-    `  .then((tsx) => tsx.register())`,
-    `  .then(() => import(${JSON.stringify(WORKER_URL.href)}))`,
-    `  .catch((e) => parentPort.postMessage({ type: 'fatal', message: String((e && e.stack) || e) }));`,
-  ].join('\n');
-  return new Worker(boot, { eval: true, workerData: setup });
+  return startWorker(WORKER_URL, { workerData: setup, bootError: { type: 'fatal' } });
 }
 
 let threadDefault: number | undefined;

@@ -7,11 +7,10 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { setKernelBackend, setKernelPrecision, type KernelName, type KernelPrecision } from '../kernels/backend.ts';
-import type { MixData } from './data.ts';
 import { createActivationHardware } from './hardware.ts';
 import { resolveMixOptions } from './options.ts';
 import { type Chain, PhaseStore, runMixStage } from './run.ts';
-import type { ChainJob, FromMixWorker, MixWorkerSetup, ToMixWorker } from './worker.ts';
+import type { FromMixWorker, MixWorkerSetup, ToMixWorker } from './worker.ts';
 
 const port = parentPort!;
 const setup = workerData as MixWorkerSetup;

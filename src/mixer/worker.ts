@@ -17,10 +17,9 @@
  * is not fatal: its missing chains run afterwards in the main thread (which raises any error there
  * with its proper type).
  */
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { ConfigError } from '../core/errors.ts';
+import { siblingModule, startWorker } from '../core/modules.ts';
 import { getKernelPrecision, kernelChoice } from '../kernels/backend.ts';
 import { getDefaultThreads } from '../kernels/parallel.ts';
 import { loadMixData, type MixData } from './data.ts';
@@ -54,21 +53,10 @@ export type FromMixWorker =
   | { type: 'done'; id: number }
   | { type: 'error'; id: number; name: string; message: string };
 
-const ENTRY_URL = new URL('./worker-entry.ts', import.meta.url);
+const ENTRY_URL = siblingModule(import.meta.url, './worker-entry');
 
 function spawn(setup: MixWorkerSetup): Worker {
-  const file = fileURLToPath(ENTRY_URL);
-  if (!file.endsWith('.ts')) return new Worker(ENTRY_URL, { workerData: setup });
-  // a new thread has no TypeScript loader: register tsx first, then import the entry module
-  const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
-  const boot = [
-    `const { parentPort } = require('node:worker_threads');`,
-    `import(${JSON.stringify(tsxApi)})`,
-    `  .then((tsx) => tsx.register())`,
-    `  .then(() => import(${JSON.stringify(ENTRY_URL.href)}))`,
-    `  .catch((e) => parentPort.postMessage({ type: 'error', id: -1, name: 'Error', message: String((e && e.stack) || e) }));`,
-  ].join('\n');
-  return new Worker(boot, { eval: true, workerData: setup });
+  return startWorker(ENTRY_URL, { workerData: setup, bootError: { type: 'error', id: -1, name: 'Error' } });
 }
 
 interface Lane {

@@ -16,9 +16,10 @@
 import { createRequire } from 'node:module';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { pathToFileURL } from 'node:url';
+import type { Worker } from 'node:worker_threads';
 import { EngineNotFound, EngineTimeout, NetlistError, SpiceError } from '../core/errors.ts';
+import { siblingModule, startWorker } from '../core/modules.ts';
 import type { RunOptions, SpiceEngine, SpiceResult } from './engine.ts';
 import { DEFAULT_TIMEOUT_MS, checkIncludeName, prepareNetlist, readHostIncludes, scanLog, throwIfFailed } from './ngspice.ts';
 import { parseRaw } from './raw.ts';
@@ -31,7 +32,7 @@ export interface WasmEngineOptions {
   startTimeoutMs?: number;
 }
 
-const WORKER_URL = new URL('./wasm-worker.ts', import.meta.url);
+const WORKER_URL = siblingModule(import.meta.url, './wasm-worker');
 
 /** File URL of eecircuit-engine's ES module entry, found from this file's location. */
 function engineModuleUrl(): string {
@@ -46,22 +47,10 @@ function engineModuleUrl(): string {
   throw new EngineNotFound('the eecircuit-engine package is not installed (npm install eecircuit-engine), or use --engine ngspice');
 }
 
-/** Start the worker thread; a .ts worker gets tsx registered inside the thread first. */
+/** Start the worker thread (from sources: the engine module is loaded before tsx, through whose hooks it costs seconds). */
 function spawnWorker(): Worker {
-  const file = fileURLToPath(WORKER_URL);
-  if (!file.endsWith('.ts')) return new Worker(WORKER_URL);
-  // the ESM entry of tsx's API (the CommonJS one resolves its loader relative to the eval script)
-  const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
-  const boot = [
-    `const { parentPort } = require('node:worker_threads');`,
-    // load the 20 MB engine module before tsx's hooks are in place (through them it costs seconds)
-    `import(${JSON.stringify(engineModuleUrl())})`,
-    `  .then(() => import(${JSON.stringify(tsxApi)}))`,
-    `  .then((tsx) => tsx.register())`,
-    `  .then(() => import(${JSON.stringify(WORKER_URL.href)}))`,
-    `  .catch((e) => parentPort.postMessage({ type: 'fatal', message: String((e && e.stack) || e) }));`,
-  ].join('\n');
-  return new Worker(boot, { eval: true });
+  const preload = WORKER_URL.href.endsWith('.ts') ? [engineModuleUrl()] : [];
+  return startWorker(WORKER_URL, { preload, bootError: { type: 'fatal' } });
 }
 
 interface Pending {

@@ -6,6 +6,7 @@ import { arch, availableParallelism, cpus, platform } from 'node:os';
 import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { fusemixVersion, PACKAGE_ROOT } from '../../core/io.ts';
+import { runningFromBundle } from '../../core/modules.ts';
 import {
   AUTO_ORDER,
   getKernelBackend,
@@ -101,6 +102,8 @@ export const doctorCommand: CommandModule<GlobalArgs, DoctorArgs> = {
       cpu: cpus()[0]?.model ?? 'unknown',
       cores: availableParallelism(),
       threads: getDefaultThreads(),
+      /** bundle: build/js (scripts/bundle.mjs, made on npm install); sources: src/ through tsx */
+      runtime: runningFromBundle() ? 'bundle (build/js)' : 'sources (tsx)',
       kernels: {
         active: active.name,
         choice: kernelChoice(),
@@ -122,7 +125,7 @@ export const doctorCommand: CommandModule<GlobalArgs, DoctorArgs> = {
       printJson(report);
       return;
     }
-    say(args, `fusemix ${report.fusemix}, node ${report.node} (V8 ${report.v8}), ${report.platform}, ${report.cores} cores (${report.cpu}), worker threads ${report.threads}`);
+    say(args, `fusemix ${report.fusemix}, node ${report.node} (V8 ${report.v8}), ${report.platform}, ${report.cores} cores (${report.cpu}), worker threads ${report.threads}, running from ${report.runtime}`);
     say(args, `kernels: ${active.name} active (${report.kernels.choice === 'auto' ? `auto, order ${AUTO_ORDER.join(' > ')}` : 'forced'}), precision ${report.kernels.precision}`);
     say(
       args,
