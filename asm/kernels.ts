@@ -283,3 +283,68 @@ export function transposeF32(src: usize, rows: i32, cols: i32, dst: usize): void
     for (let j = 0; j < cols; j++) store<f32>(dst + ((<usize>j * <usize>rows + <usize>i) << 2), load<f32>(si + ((<usize>j) << 2)));
   }
 }
+
+// adamF64: one Adam step over n parameters, in place (w, m, v updated; g read). The same float64
+// operations in the same order as src/nn/optim.ts (adamL2 / adamDecoupled), two lanes at a time:
+// sqrt and division are correctly rounded in both, and nothing is fused, so the results are
+// bit-identical to the JavaScript loop. decoupled = 0: L2 weight decay in the gradient (g + wd w);
+// 1: AdamW (+ wd w beside the step).
+export function adamF64(n: i32, w: usize, g: usize, m: usize, v: usize, b1: f64, b2: f64, c1: f64, c2: f64, eps: f64, lr: f64, wd: f64, decoupled: i32): void {
+  const a1 = 1.0 - b1;
+  const a2 = 1.0 - b2;
+  const vb1 = f64x2.splat(b1);
+  const vb2 = f64x2.splat(b2);
+  const va1 = f64x2.splat(a1);
+  const va2 = f64x2.splat(a2);
+  const vc1 = f64x2.splat(c1);
+  const vc2 = f64x2.splat(c2);
+  const veps = f64x2.splat(eps);
+  const vlr = f64x2.splat(lr);
+  const vwd = f64x2.splat(wd);
+  const n2 = n & ~1;
+  let i = 0;
+  if (decoupled == 0) {
+    for (; i < n2; i += 2) {
+      const o = (<usize>i) << 3;
+      const wi = v128.load(w + o);
+      const gi = f64x2.add(v128.load(g + o), f64x2.mul(vwd, wi));
+      const mi = f64x2.add(f64x2.mul(vb1, v128.load(m + o)), f64x2.mul(va1, gi));
+      const vi = f64x2.add(f64x2.mul(vb2, v128.load(v + o)), f64x2.mul(f64x2.mul(va2, gi), gi));
+      v128.store(m + o, mi);
+      v128.store(v + o, vi);
+      v128.store(w + o, f64x2.sub(wi, f64x2.mul(vlr, f64x2.div(f64x2.mul(mi, vc1), f64x2.add(f64x2.sqrt(f64x2.mul(vi, vc2)), veps)))));
+    }
+    for (; i < n; i++) {
+      const o = (<usize>i) << 3;
+      const wi = load<f64>(w + o);
+      const gi = load<f64>(g + o) + wd * wi;
+      const mi = b1 * load<f64>(m + o) + a1 * gi;
+      const vi = b2 * load<f64>(v + o) + a2 * gi * gi;
+      store<f64>(m + o, mi);
+      store<f64>(v + o, vi);
+      store<f64>(w + o, wi - lr * ((mi * c1) / (Math.sqrt(vi * c2) + eps)));
+    }
+    return;
+  }
+  for (; i < n2; i += 2) {
+    const o = (<usize>i) << 3;
+    const wi = v128.load(w + o);
+    const gi = v128.load(g + o);
+    const mi = f64x2.add(f64x2.mul(vb1, v128.load(m + o)), f64x2.mul(va1, gi));
+    const vi = f64x2.add(f64x2.mul(vb2, v128.load(v + o)), f64x2.mul(f64x2.mul(va2, gi), gi));
+    v128.store(m + o, mi);
+    v128.store(v + o, vi);
+    const upd = f64x2.add(f64x2.div(f64x2.mul(mi, vc1), f64x2.add(f64x2.sqrt(f64x2.mul(vi, vc2)), veps)), f64x2.mul(vwd, wi));
+    v128.store(w + o, f64x2.sub(wi, f64x2.mul(vlr, upd)));
+  }
+  for (; i < n; i++) {
+    const o = (<usize>i) << 3;
+    const wi = load<f64>(w + o);
+    const gi = load<f64>(g + o);
+    const mi = b1 * load<f64>(m + o) + a1 * gi;
+    const vi = b2 * load<f64>(v + o) + a2 * gi * gi;
+    store<f64>(m + o, mi);
+    store<f64>(v + o, vi);
+    store<f64>(w + o, wi - lr * ((mi * c1) / (Math.sqrt(vi * c2) + eps) + wd * wi));
+  }
+}

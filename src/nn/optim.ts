@@ -3,6 +3,8 @@
  * state keyed by the parameter name, updates the values in place (for Matrix params the flat buffer
  * shared with the Matrix, see param.ts), and can export/import its state for checkpoints.
  */
+import { getKernelBackend } from '../kernels/backend.ts';
+import { AdamArena, type AdamSlot } from '../kernels/wasm.ts';
 import { decodeF64, encodeF64 } from './state.ts';
 import { paramData, paramDecays, type Param } from './param.ts';
 
@@ -109,7 +111,11 @@ export interface AdamOptions {
   decoupled?: boolean;
 }
 
-/** Adam (Kingma & Ba) with bias correction; optional L2 or decoupled (AdamW) weight decay. */
+/**
+ * Adam (Kingma & Ba) with bias correction; optional L2 or decoupled (AdamW) weight decay. Unless the
+ * js kernels are active, the moments live in a WebAssembly AdamArena (src/kernels/wasm.ts) and the
+ * update runs there, bit-identical to the loops below and about twice as fast.
+ */
 export class Adam implements Optimizer {
   lr: number;
   readonly beta1: number;
@@ -120,6 +126,9 @@ export class Adam implements Optimizer {
   private t = 0;
   private readonly m = new Map<string, Float64Array>();
   private readonly v = new Map<string, Float64Array>();
+  /** undefined until the first step decides; null: the JavaScript loops */
+  private arena: AdamArena | null | undefined;
+  private readonly slots = new Map<string, AdamSlot>();
 
   constructor(opts: AdamOptions) {
     this.lr = opts.lr;
@@ -135,11 +144,30 @@ export class Adam implements Optimizer {
     const { beta1: b1, beta2: b2, eps, lr } = this;
     const c1 = 1 / (1 - b1 ** this.t);
     const c2 = 1 / (1 - b2 ** this.t);
+    if (this.arena === undefined) this.arena = wasmArena();
     for (const p of params) {
       const w = paramData(p);
       const g = p.grad;
       const n = w.length;
       const wd = paramDecays(p) ? this.weightDecay : 0;
+      if (this.arena) {
+        let slot = this.slots.get(p.name);
+        if (!slot || slot.n !== n) {
+          slot = this.arena.slot(n);
+          // moments loaded from a checkpoint (or of an earlier shape: then they start over, as below)
+          const m0 = this.m.get(p.name);
+          const v0 = this.v.get(p.name);
+          if (m0 && v0 && m0.length === n) {
+            slot.m.set(m0);
+            slot.v.set(v0);
+          }
+          this.m.delete(p.name);
+          this.v.delete(p.name);
+          this.slots.set(p.name, slot);
+        }
+        this.arena.step(slot, w, g, { b1, b2, c1, c2, eps, lr, wd, decoupled: this.decoupled });
+        continue;
+      }
       let m = this.m.get(p.name);
       let v = this.v.get(p.name);
       if (!m || !v) {
@@ -156,6 +184,7 @@ export class Adam implements Optimizer {
   state(): OptimizerState {
     const slots: Record<string, string[]> = {};
     for (const [k, m] of this.m) slots[k] = [encodeF64(m), encodeF64(this.v.get(k)!)];
+    for (const [k, s] of this.slots) slots[k] = [encodeF64(s.m), encodeF64(s.v)];
     return { kind: 'adam', t: this.t, slots };
   }
 
@@ -164,10 +193,41 @@ export class Adam implements Optimizer {
     this.t = s.t;
     this.m.clear();
     this.v.clear();
+    // the arena's slots stay allocated: a loaded moment of the same length is copied into its slot
+    const loaded = new Set<string>();
     for (const [k, [m, v]] of Object.entries(s.slots)) {
-      this.m.set(k, decodeF64(m!));
-      this.v.set(k, decodeF64(v!));
+      const dm = decodeF64(m!);
+      const dv = decodeF64(v!);
+      const slot = this.slots.get(k);
+      if (slot && slot.n === dm.length && slot.n === dv.length) {
+        slot.m.set(dm);
+        slot.v.set(dv);
+        loaded.add(k);
+        continue;
+      }
+      this.m.set(k, dm);
+      this.v.set(k, dv);
     }
+    for (const [k, slot] of this.slots) {
+      if (loaded.has(k)) continue;
+      if (this.m.has(k)) {
+        this.slots.delete(k);
+        continue;
+      }
+      // not in the checkpoint: start over from zero moments
+      slot.m.fill(0);
+      slot.v.fill(0);
+    }
+  }
+}
+
+/** An arena for Adam's moments when the kernels are not js and the WebAssembly module loads; else null. */
+function wasmArena(): AdamArena | null {
+  if (getKernelBackend().name === 'js') return null;
+  try {
+    return new AdamArena();
+  } catch {
+    return null;
   }
 }
 
