@@ -3,7 +3,7 @@
  * hardware runs as the matrix-vector product W^T x, so W^T (out x in) is mapped onto k x k MZI blocks
  * (mapWeights) and the weights actually applied are effectiveWeights(map, nonIdealities, rng)^T.
  *
- * Two regimes, because decomposing a 128 x 784 matrix takes ~1 s while one training step takes ms:
+ * Two regimes, because mapping a 128 x 784 matrix takes tens of ms while one training step takes ms:
  *  - 'train': at `refresh` (the trainer calls it at the start of every epoch) the current W is
  *    mapped and `samples` effective matrices are drawn; each keeps its error D_r = W_eff,r - W. Every
  *    forward then uses W + D_r for the current W, cycling r over the steps (straight-through: the
@@ -16,6 +16,7 @@
  */
 import { stream, type Rng, type Seed } from '../core/rng.ts';
 import type { WeightTransform } from '../nn/layers.ts';
+import { releaseMapping } from '../photonic/effective.ts';
 import { effectiveWeights, mapWeights, type NonIdealities, type WeightMapping } from '../photonic/index.ts';
 
 export interface PhotonicModelOptions {
@@ -57,15 +58,21 @@ export class PhotonicLayer {
   ensureMapped(W: Float64Array): WeightMapping {
     if (this.map && this.mapped && sameValues(this.mapped, W)) return this.map;
     transpose(W, this.rows, this.cols, this.wt);
+    // the previous mapping will not be resampled by this layer again: recycle its resampling caches
+    if (this.map) releaseMapping(this.map);
     this.map = mapWeights(this.wt, this.cols, this.rows, { block: this.opts.block ?? 8 });
-    this.mapped = Float64Array.from(W);
+    if (this.mapped && this.mapped.length === W.length) this.mapped.set(W);
+    else this.mapped = W.slice();
     return this.map;
   }
 
-  /** One effective W (fan-in x fan-out) of the current mapping, drawn from `rng`. */
-  private sample(rng: Rng | undefined, out: Float64Array): Float64Array {
-    const eff = effectiveWeights(this.map!, this.opts.nonIdealities, rng);
-    return transpose(eff, this.cols, this.rows, out);
+  /**
+   * One effective W (fan-in x fan-out) of the current mapping, drawn from `rng`, minus `minus` when
+   * given: effectiveWeights writes W_eff^T - minus directly (the same numbers as transposing the
+   * hardware matrix and subtracting afterwards).
+   */
+  private sample(rng: Rng | undefined, out: Float64Array, minus?: Float64Array): Float64Array {
+    return effectiveWeights(this.map!, this.opts.nonIdealities, rng, out, { transposed: true, minus });
   }
 
   /** 'train' mode: map W and draw the error samples from stream(seed, ...path, layer, r). */
@@ -73,11 +80,12 @@ export class PhotonicLayer {
     this.mode = 'train';
     this.ensureMapped(W);
     const n = this.opts.samples ?? 4;
+    // the error samples overwrite the previous refresh's arrays (private to this layer)
+    const old = this.deltas;
     this.deltas = [];
     for (let r = 0; r < n; r++) {
-      const d = this.sample(stream(seed, ...path, this.layer, r), new Float64Array(W.length));
-      for (let i = 0; i < d.length; i++) d[i] = d[i]! - W[i]!;
-      this.deltas.push(d);
+      const d = old[r]?.length === W.length ? old[r]! : new Float64Array(W.length);
+      this.deltas.push(this.sample(stream(seed, ...path, this.layer, r), d, W));
     }
     this.next = 0;
   }

@@ -79,9 +79,45 @@ export function phasesIdeal(ni: NonIdealities): boolean {
 }
 
 const TWO_PI = 2 * Math.PI;
+/**
+ * x wrapped into [0, 2 pi): (x % 2 pi), plus 2 pi when negative. Within two turns the remainder is
+ * x itself or x -+ 2 pi, both exact (Sterbenz), so the slow floating-point % (an fmod call) is only
+ * needed beyond; a zero remainder keeps the sign of x as % does. Same bits as x % TWO_PI throughout.
+ */
 function wrap(x: number): number {
-  const y = x % TWO_PI;
+  let y: number;
+  if (x < TWO_PI && x > -TWO_PI) y = x;
+  else if (x >= TWO_PI && x < 2 * TWO_PI) y = x - TWO_PI;
+  else if (x <= -TWO_PI && x > -2 * TWO_PI) {
+    y = x + TWO_PI;
+    if (y === 0) y = -0;
+  } else y = x % TWO_PI;
   return y < 0 ? y + TWO_PI : y;
+}
+
+/** A phase wrapped into [0, 2 pi) (as the heaters see it). */
+export function wrapPhase(x: number): number {
+  return wrap(x);
+}
+
+/**
+ * The deterministic part of a heater's realised phase, for a wanted phase psi in [0, 2 pi): with
+ * bits > 0 the phase of the DAC-quantised (and V_max-clamped) voltage, else psi clamped to the phase
+ * at V_max. realisePhases and the weight resampling (effective.ts) both use this one formula.
+ */
+export function heaterSettled(psi: number, bits: number, vPi: number, vMax: number): number {
+  return settleWith(psi, bits, vPi, vMax, bits > 0 ? vMax / (2 ** bits - 1) : 0, Math.PI / (vPi * vPi), voltageToPhase(vMax, vPi));
+}
+
+/** heaterSettled with its constants given: step = vMax / (2^bits - 1), g = pi / vPi^2, clampPsi = voltageToPhase(vMax, vPi). */
+export function settleWith(psi: number, bits: number, vPi: number, vMax: number, step: number, g: number, clampPsi: number): number {
+  if (bits > 0) {
+    let v = vPi * Math.sqrt(psi / Math.PI);
+    if (v > vMax) v = vMax;
+    const vq = Math.round(v / step) * step;
+    return g * vq * vq;
+  }
+  return psi > clampPsi ? clampPsi : psi;
 }
 
 /** Heater voltage for a phase psi >= 0: V = V_pi sqrt(psi / pi). */
@@ -202,19 +238,7 @@ export function realisePhases(
   if (!det || det.vPi !== vPi || det.vMax !== vMax || det.bits !== bits || !samePhases(det.nominal, mesh)) {
     const want = heaterPhases(mesh, new Float64Array(H));
     const got0 = new Float64Array(H);
-    if (bits > 0) {
-      const step = vMax / (2 ** bits - 1);
-      const g = Math.PI / (vPi * vPi);
-      for (let h = 0; h < H; h++) {
-        let v = vPi * Math.sqrt(want[h]! / Math.PI);
-        if (v > vMax) v = vMax;
-        const vq = Math.round(v / step) * step;
-        got0[h] = g * vq * vq;
-      }
-    } else {
-      const clampPsi = voltageToPhase(vMax, vPi);
-      for (let h = 0; h < H; h++) got0[h] = want[h]! > clampPsi ? clampPsi : want[h]!;
-    }
+    for (let h = 0; h < H; h++) got0[h] = heaterSettled(want[h]!, bits, vPi, vMax);
     const nominal = new Float64Array(H);
     nominal.set(mesh.theta);
     nominal.set(mesh.phi, c);

@@ -9,9 +9,12 @@
 import { Matrix } from 'ml-matrix';
 import { DataError } from '../core/errors.ts';
 import type { Rng } from '../core/rng.ts';
-import { czeros } from './complex.ts';
-import { applyMesh, type Decomposition, decomposeUnitary, type MeshField, type MeshPhases, type MziMesh } from './mesh.ts';
+import { type EffectiveLayout, writeEffective } from './effective.ts';
+import { applyMesh, type Decomposition, decomposeInto, decomposeScratch, type MeshField, type MeshPhases, meshLayout, type MziMesh } from './mesh.ts';
 import { checkNonIdealities, type NonIdealities, type PhaseScratch, phaseScratch, phasesIdeal, realisePhases } from './nonideal.ts';
+import { orthonormalPair } from './orthonormal.ts';
+
+export type { EffectiveLayout } from './effective.ts';
 
 export interface WeightBlock {
   /** first row and column of the block in W */
@@ -51,7 +54,13 @@ export interface MapOptions {
 
 type WeightInput = Float64Array | readonly (readonly number[])[] | Matrix;
 
-/** Decompose every k x k block of W (M x N). */
+/**
+ * Decompose every k x k block of W (M x N). All numbers of the mapping live in one buffer (the blocks'
+ * `ideal`, `s` and mesh phases are views into it) and the meshes of a mapping share one copy of the
+ * layout arrays (mode, layer, nbPrev, nbNext): per block only the SVD (svdSquare), the
+ * orthonormalisation of U and V (orthonormalPair) and two decompositions (decomposeInto) run, all on
+ * reused scratch. The numbers are those of the per-block code this replaced (test/helpers/photonic-reference.ts).
+ */
 export function mapWeights(w: WeightInput, rows?: number, cols?: number, opts: MapOptions = {}): WeightMapping {
   let flat: Float64Array;
   let M: number;
@@ -65,7 +74,7 @@ export function mapWeights(w: WeightInput, rows?: number, cols?: number, opts: M
     M = rows;
     N = cols;
     if (w.length !== M * N) throw new DataError(`weight array has ${w.length} values, expected ${M} x ${N}`);
-    flat = Float64Array.from(w);
+    flat = new Float64Array(w);
   } else {
     M = w.length;
     N = M > 0 ? w[0]!.length : 0;
@@ -85,77 +94,82 @@ export function mapWeights(w: WeightInput, rows?: number, cols?: number, opts: M
   const field = opts.field ?? 'real';
   const br = Math.ceil(M / k);
   const bc = Math.ceil(N / k);
-  const blocks: WeightBlock[] = [];
+  const nb = br * bc;
+  const lay = meshLayout(k, decomposition);
+  const c = lay.mode.length;
+  // the layout arrays are shared by all meshes of this mapping (one copy per mapping)
+  const mode = Int32Array.from(lay.mode);
+  const layer = Int32Array.from(lay.layer);
+  const nbPrev = Int32Array.from(lay.nbPrev);
+  const nbNext = Int32Array.from(lay.nbNext);
+  const depth = lay.depth;
+  // all numbers of all blocks in one buffer: per block ideal (k k), s (k), then the phases of U and of
+  // V^T (theta c, phi c, outPhase k each); the blocks and meshes hold views into it
+  const perBlock = k * k + k + 2 * (2 * c + k);
+  const store = new Float64Array(nb * perBlock);
+  const buf = store.buffer;
   const sws = svdScratch(k);
-  const cm = czeros(k, k);
-  const vq = new Float64Array(k * k);
+  const dws = decomposeScratch(k, false);
+  const { re, im } = dws;
   const col = new Float64Array(k);
-  for (let bi = 0; bi < br; bi++) {
-    for (let bj = 0; bj < bc; bj++) {
+  const col2 = new Float64Array(k);
+  // per block: the ideal block and its s in scratch, then copied to the store
+  const ideal = new Float64Array(k * k);
+  const s = new Float64Array(k);
+  const phases = new Float64Array(2 * (2 * c + k));
+  const thU = phases.subarray(0, c);
+  const phU = phases.subarray(c, 2 * c);
+  const outU = phases.subarray(2 * c, 2 * c + k);
+  const thV = phases.subarray(2 * c + k, 3 * c + k);
+  const phV = phases.subarray(3 * c + k, 4 * c + k);
+  const outV = phases.subarray(4 * c + k);
+  for (let bi = 0, t = 0; bi < br; bi++) {
+    for (let bj = 0; bj < bc; bj++, t++) {
       const row0 = bi * k;
       const col0 = bj * k;
-      const ideal = new Float64Array(k * k);
-      for (let i = 0; i < k && row0 + i < M; i++) {
-        for (let j = 0; j < k && col0 + j < N; j++) ideal[i * k + j] = flat[(row0 + i) * N + col0 + j]!;
+      const iMax = Math.min(k, M - row0);
+      const jMax = Math.min(k, N - col0);
+      if (iMax < k || jMax < k) ideal.fill(0);
+      for (let i = 0; i < iMax; i++) {
+        const src = (row0 + i) * N + col0;
+        for (let j = 0; j < jMax; j++) ideal[i * k + j] = flat[src + j]!;
       }
       // the SVD ml-matrix would compute (bit-identical, see svdSquare), without a Matrix per block
-      const s = new Float64Array(k);
       svdSquare(ideal, k, s, sws);
-      // U and V^T go through one reused complex scratch: decomposeUnitary copies its input
-      orthonormalColumns(sws.ut, k, cm.re, col);
-      const meshU = decomposeUnitary(cm, { decomposition, field, trusted: true });
-      const v = orthonormalColumns(sws.vt, k, vq, col);
-      // V^T, row-major: vt[i][j] = v[j][i]
-      const vt = cm.re;
-      for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) vt[i * k + j] = v[j * k + i]!;
-      const meshV = decomposeUnitary(cm, { decomposition, field, trusted: true });
-      blocks.push({
-        row0,
-        col0,
-        u: meshU,
-        vh: meshV,
-        s,
-        ideal,
-      });
+      // orthonormal columns of U and V (both at once: two independent chains of dependent sums)
+      orthonormalPair(sws.ut, sws.vt, k, col, col2);
+      // U (columns = the columns of ws.ut) into the row-major work matrix of the decomposition
+      const ut = sws.ut;
+      for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) re[i * k + j] = ut[j * k + i]!;
+      im.fill(0);
+      decomposeInto(dws, k, decomposition, field, thU, phU, outU);
+      // V^T, row-major: (V^T)_ij = V_ji = ws.vt[i k + j]
+      re.set(sws.vt);
+      im.fill(0);
+      decomposeInto(dws, k, decomposition, field, thV, phV, outV);
+      const o = t * perBlock;
+      store.set(ideal, o);
+      store.set(s, o + k * k);
+      store.set(phases, o + k * k + k);
+    }
+  }
+  const blocks: WeightBlock[] = new Array<WeightBlock>(nb);
+  for (let bi = 0, t = 0; bi < br; bi++) {
+    for (let bj = 0; bj < bc; bj++, t++) {
+      let o = 8 * t * perBlock;
+      const view = (len: number): Float64Array => {
+        const v = new Float64Array(buf, o, len);
+        o += 8 * len;
+        return v;
+      };
+      const idealV = view(k * k);
+      const sV = view(k);
+      const u: MziMesh = { n: k, decomposition, field, mode, theta: view(c), phi: view(c), layer, depth, nbPrev, nbNext, outPhase: view(k) };
+      const vh: MziMesh = { n: k, decomposition, field, mode, theta: view(c), phi: view(c), layer, depth, nbPrev, nbNext, outPhase: view(k) };
+      blocks[t] = { row0: bi * k, col0: bj * k, u, vh, s: sV, ideal: idealV };
     }
   }
   return { rows: M, cols: N, block: k, blockRows: br, blockCols: bc, decomposition, field, blocks, weights: flat };
-}
-
-/**
- * Columns of a k x k matrix (given transposed) as a row-major orthogonal matrix. SVD of a rank-deficient block can
- * leave null-space columns that are not orthonormal; those are re-orthogonalised (Gram-Schmidt against
- * the earlier columns, completed with unit vectors when they vanish), which changes nothing in U S V^T.
- */
-function orthonormalColumns(at: Float64Array, k: number, q: Float64Array = new Float64Array(k * k), col: Float64Array = new Float64Array(k)): Float64Array {
-  // `at` is the transposed k x k matrix (at[j k + i] = a_ij); the result goes to q
-  for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) q[i * k + j] = at[j * k + i]!;
-  for (let j = 0; j < k; j++) {
-    let ok = false;
-    for (let attempt = 0; attempt <= k && !ok; attempt++) {
-      if (attempt > 0) {
-        for (let i = 0; i < k; i++) q[i * k + j] = i === attempt - 1 ? 1 : 0;
-      }
-      for (let pass = 0; pass < 2; pass++) {
-        for (let p = 0; p < j; p++) {
-          let d = 0;
-          for (let i = 0; i < k; i++) d += q[i * k + p]! * q[i * k + j]!;
-          for (let i = 0; i < k; i++) q[i * k + j]! -= d * q[i * k + p]!;
-        }
-      }
-      let nrm = 0;
-      for (let i = 0; i < k; i++) {
-        col[i] = q[i * k + j]!;
-        nrm += col[i]! * col[i]!;
-      }
-      nrm = Math.sqrt(nrm);
-      if (nrm > 0.5) {
-        for (let i = 0; i < k; i++) q[i * k + j] = col[i]! / nrm;
-        ok = true;
-      }
-    }
-  }
-  return q;
 }
 
 interface Workspace {
@@ -230,18 +244,38 @@ export function lossCompensationGains(map: WeightMapping, lossDb: number): Float
 /**
  * The effective M x N real weight matrix (row-major) under the non-idealities, with the random ones
  * drawn from `rng` (needed when gammaError or phaseNoise is set). Written into `out` when given.
+ * `layout.transposed` writes W_eff^T (N x M) instead, and `layout.minus` (same layout) is subtracted
+ * from every element: the numbers are those of transposing / subtracting afterwards, bit for bit.
  */
-export function effectiveWeights(map: WeightMapping, ni: NonIdealities = {}, rng?: Rng, out?: Float64Array): Float64Array {
+export function effectiveWeights(map: WeightMapping, ni: NonIdealities = {}, rng?: Rng, out?: Float64Array, layout: EffectiveLayout = {}): Float64Array {
   checkNonIdealities(ni);
   const M = map.rows;
   const N = map.cols;
-  const k = map.block;
   const res = out ?? new Float64Array(M * N);
   if (res.length !== M * N) throw new RangeError(`effectiveWeights: out has ${res.length} values, expected ${M * N}`);
-  res.fill(0);
+  if (layout.minus && layout.minus.length !== M * N) throw new RangeError(`effectiveWeights: minus has ${layout.minus.length} values, expected ${M * N}`);
   const lossDb = ni.lossDb ?? 0;
   const amp = 10 ** (-lossDb / 20);
   const gains = lossDb > 0 && ni.compensateLoss !== false ? lossCompensationGains(map, lossDb) : undefined;
+  // the fast path (effective.ts) serves every mapping whose meshes share one layout
+  if (writeEffective(map, ni, rng, res, amp, gains, layout)) return res;
+  if (!layout.transposed && !layout.minus) return blockByBlock(map, ni, rng, res, amp, gains);
+  const tmp = blockByBlock(map, ni, rng, new Float64Array(M * N), amp, gains);
+  for (let i = 0; i < M; i++) {
+    for (let j = 0; j < N; j++) {
+      const at = layout.transposed ? j * M + i : i * N + j;
+      res[at] = layout.minus ? tmp[i * N + j]! - layout.minus[at]! : tmp[i * N + j]!;
+    }
+  }
+  return res;
+}
+
+/** effectiveWeights one block at a time through realisePhases and applyMesh (any mapping). */
+function blockByBlock(map: WeightMapping, ni: NonIdealities, rng: Rng | undefined, res: Float64Array, amp: number, gains: Float64Array | undefined): Float64Array {
+  const M = map.rows;
+  const N = map.cols;
+  const k = map.block;
+  res.fill(0);
   const intensity = ni.detection === 'intensity';
   const ws = workspace(map);
   const { re, im } = ws;
@@ -292,18 +326,6 @@ export function mappingMziCount(map: WeightMapping): number {
   return map.blocks.length * 2 * ((map.block * (map.block - 1)) / 2);
 }
 
-function hypotenuse(a: number, b: number): number {
-  let r = 0;
-  if (Math.abs(a) > Math.abs(b)) {
-    r = b / a;
-    return Math.abs(a) * Math.sqrt(1 + r * r);
-  }
-  if (b !== 0) {
-    r = a / b;
-    return Math.abs(b) * Math.sqrt(1 + r * r);
-  }
-  return 0;
-}
 
 /** Scratch of svdSquare for n x n blocks. */
 export interface SvdScratch {
@@ -325,66 +347,107 @@ export function svdScratch(n: number): SvdScratch {
  * runs it on a square matrix, operation for operation, so U, s and V are bit-identical to
  * `new SVD(Matrix, { autoTranspose: false })`; on flat arrays without the Matrix object per block
  * (mapWeights decomposes ~1,600 blocks per refresh). Results: ws.ut holds U^T (ut[j n + i] = U_ij),
- * ws.vt holds V^T (vt[j n + i] = V_ij), s the singular values (descending).
+ * ws.vt holds V^T (vt[j n + i] = V_ij), s the singular values (descending). Running values stay in
+ * locals and the Householder row sums run column by column (each sum still adds its terms in JAMA's
+ * order), which changes the time and not the numbers (test/perf-equivalence.test.ts).
  */
 export function svdSquare(a: Float64Array, n: number, s: Float64Array, ws: SvdScratch): void {
   const m = n;
   const { at, e, work } = ws;
   const U = ws.ut;
   const V = ws.vt;
-  // at(r, c) = at[r * m + c] = a(c, r)
+  const nn = n * n;
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) at[j * n + i] = a[i * n + j]!;
-  U.fill(0);
-  V.fill(0);
-  e.fill(0);
-  work.fill(0);
-  s.fill(0);
+  for (let i = 0; i < nn; i++) {
+    U[i] = 0;
+    V[i] = 0;
+  }
+  for (let i = 0; i < n; i++) {
+    e[i] = 0;
+    work[i] = 0;
+    s[i] = 0;
+  }
   const nu = n;
   const nct = Math.min(m - 1, n);
   const nrt = Math.max(0, Math.min(n - 2, m));
   const mrc = Math.max(nct, nrt);
 
   for (let k = 0; k < mrc; k++) {
+    const ok = k * m;
+    let sk = 0;
     if (k < nct) {
-      s[k] = 0;
-      for (let i = k; i < m; i++) s[k] = hypotenuse(s[k]!, at[k * m + i]!);
-      if (s[k] !== 0) {
-        if (at[k * m + k]! < 0) s[k] = -s[k]!;
-        for (let i = k; i < m; i++) at[k * m + i] = at[k * m + i]! / s[k]!;
-        at[k * m + k] = at[k * m + k]! + 1;
+      // column norm, hypot by hypot in order
+      for (let i = k; i < m; i++) {
+        const b = at[ok + i]!;
+        const aa = Math.abs(sk);
+        const ab = Math.abs(b);
+        if (aa > ab) {
+          const r = b / sk;
+          sk = aa * Math.sqrt(1 + r * r);
+        } else if (b !== 0) {
+          const r = sk / b;
+          sk = ab * Math.sqrt(1 + r * r);
+        } else sk = 0;
       }
-      s[k] = -s[k]!;
+      if (sk !== 0) {
+        if (at[ok + k]! < 0) sk = -sk;
+        for (let i = k; i < m; i++) at[ok + i] = at[ok + i]! / sk;
+        at[ok + k] = at[ok + k]! + 1;
+      }
+      sk = -sk;
+      s[k] = sk;
     }
+    const house = k < nct && sk !== 0;
+    const akk = at[ok + k]!;
     for (let j = k + 1; j < n; j++) {
-      if (k < nct && s[k] !== 0) {
+      const oj = j * m;
+      if (house) {
         let t = 0;
-        for (let i = k; i < m; i++) t += at[k * m + i]! * at[j * m + i]!;
-        t = -t / at[k * m + k]!;
-        for (let i = k; i < m; i++) at[j * m + i] = at[j * m + i]! + t * at[k * m + i]!;
+        for (let i = k; i < m; i++) t += at[ok + i]! * at[oj + i]!;
+        t = -t / akk;
+        for (let i = k; i < m; i++) at[oj + i] = at[oj + i]! + t * at[ok + i]!;
       }
-      e[j] = at[j * m + k]!;
+      e[j] = at[oj + k]!;
     }
-    if (k < nct) for (let i = k; i < m; i++) U[k * m + i] = at[k * m + i]!;
+    if (k < nct) for (let i = k; i < m; i++) U[ok + i] = at[ok + i]!;
     if (k < nrt) {
-      e[k] = 0;
-      for (let i = k + 1; i < n; i++) e[k] = hypotenuse(e[k]!, e[i]!);
-      if (e[k] !== 0) {
-        if (e[k + 1]! < 0) e[k] = 0 - e[k]!;
-        for (let i = k + 1; i < n; i++) e[i] = e[i]! / e[k]!;
+      let ek = 0;
+      for (let i = k + 1; i < n; i++) {
+        const b = e[i]!;
+        const aa = Math.abs(ek);
+        const ab = Math.abs(b);
+        if (aa > ab) {
+          const r = b / ek;
+          ek = aa * Math.sqrt(1 + r * r);
+        } else if (b !== 0) {
+          const r = ek / b;
+          ek = ab * Math.sqrt(1 + r * r);
+        } else ek = 0;
+      }
+      if (ek !== 0) {
+        if (e[k + 1]! < 0) ek = 0 - ek;
+        for (let i = k + 1; i < n; i++) e[i] = e[i]! / ek;
         e[k + 1] = e[k + 1]! + 1;
       }
-      e[k] = -e[k]!;
-      if (k + 1 < m && e[k] !== 0) {
+      ek = -ek;
+      e[k] = ek;
+      if (k + 1 < m && ek !== 0) {
         for (let i = k + 1; i < m; i++) work[i] = 0;
-        for (let i = k + 1; i < m; i++) {
-          for (let j = k + 1; j < n; j++) work[i] = work[i]! + e[j]! * at[j * m + i]!;
-        }
+        // work[i] = sum over j (ascending) of e[j] at(j, i): j outer keeps each sum's order
         for (let j = k + 1; j < n; j++) {
-          const t = -e[j]! / e[k + 1]!;
-          for (let i = k + 1; i < m; i++) at[j * m + i] = at[j * m + i]! + t * work[i]!;
+          const ej = e[j]!;
+          const oj = j * m;
+          for (let i = k + 1; i < m; i++) work[i] = work[i]! + ej * at[oj + i]!;
+        }
+        const ek1 = e[k + 1]!;
+        for (let j = k + 1; j < n; j++) {
+          const t = -e[j]! / ek1;
+          const oj = j * m;
+          for (let i = k + 1; i < m; i++) at[oj + i] = at[oj + i]! + t * work[i]!;
         }
       }
-      for (let i = k + 1; i < n; i++) V[k * n + i] = e[i]!;
+      const okv = k * n;
+      for (let i = k + 1; i < n; i++) V[okv + i] = e[i]!;
     }
   }
 
@@ -399,33 +462,39 @@ export function svdSquare(a: Float64Array, n: number, s: Float64Array, ws: SvdSc
     U[j * m + j] = 1;
   }
   for (let k = nct - 1; k >= 0; k--) {
+    const ok = k * m;
     if (s[k] !== 0) {
+      const ukk = U[ok + k]!;
       for (let j = k + 1; j < nu; j++) {
+        const oj = j * m;
         let t = 0;
-        for (let i = k; i < m; i++) t += U[k * m + i]! * U[j * m + i]!;
-        t = -t / U[k * m + k]!;
-        for (let i = k; i < m; i++) U[j * m + i] = U[j * m + i]! + t * U[k * m + i]!;
+        for (let i = k; i < m; i++) t += U[ok + i]! * U[oj + i]!;
+        t = -t / ukk;
+        for (let i = k; i < m; i++) U[oj + i] = U[oj + i]! + t * U[ok + i]!;
       }
-      for (let i = k; i < m; i++) U[k * m + i] = -U[k * m + i]!;
-      U[k * m + k] = 1 + U[k * m + k]!;
-      for (let i = 0; i < k - 1; i++) U[k * m + i] = 0;
+      for (let i = k; i < m; i++) U[ok + i] = -U[ok + i]!;
+      U[ok + k] = 1 + U[ok + k]!;
+      for (let i = 0; i < k - 1; i++) U[ok + i] = 0;
     } else {
-      for (let i = 0; i < m; i++) U[k * m + i] = 0;
-      U[k * m + k] = 1;
+      for (let i = 0; i < m; i++) U[ok + i] = 0;
+      U[ok + k] = 1;
     }
   }
 
   for (let k = n - 1; k >= 0; k--) {
+    const ok = k * n;
     if (k < nrt && e[k] !== 0) {
+      const vk1 = V[ok + k + 1]!;
       for (let j = k + 1; j < n; j++) {
+        const oj = j * n;
         let t = 0;
-        for (let i = k + 1; i < n; i++) t += V[k * n + i]! * V[j * n + i]!;
-        t = -t / V[k * n + k + 1]!;
-        for (let i = k + 1; i < n; i++) V[j * n + i] = V[j * n + i]! + t * V[k * n + i]!;
+        for (let i = k + 1; i < n; i++) t += V[ok + i]! * V[oj + i]!;
+        t = -t / vk1;
+        for (let i = k + 1; i < n; i++) V[oj + i] = V[oj + i]! + t * V[ok + i]!;
       }
     }
-    for (let i = 0; i < n; i++) V[k * n + i] = 0;
-    V[k * n + k] = 1;
+    for (let i = 0; i < n; i++) V[ok + i] = 0;
+    V[ok + k] = 1;
   }
 
   const pp = p - 1;
@@ -436,7 +505,8 @@ export function svdSquare(a: Float64Array, n: number, s: Float64Array, ws: SvdSc
     for (k = p - 2; k >= -1; k--) {
       if (k === -1) break;
       const alpha = Number.MIN_VALUE + eps * Math.abs(s[k]! + Math.abs(s[k + 1]!));
-      if (Math.abs(e[k]!) <= alpha || Number.isNaN(e[k])) {
+      const ek = e[k]!;
+      if (Math.abs(ek) <= alpha || ek !== ek) {
         e[k] = 0;
         break;
       }
@@ -461,126 +531,142 @@ export function svdSquare(a: Float64Array, n: number, s: Float64Array, ws: SvdSc
       }
     }
     k++;
-    switch (kase) {
-      case 1: {
-        let f = e[p - 2]!;
-        e[p - 2] = 0;
-        for (let j = p - 2; j >= k; j--) {
-          let t = hypotenuse(s[j]!, f);
-          const cs = s[j]! / t;
-          const sn = f / t;
-          s[j] = t;
-          if (j !== k) {
-            f = -sn * e[j - 1]!;
-            e[j - 1] = cs * e[j - 1]!;
-          }
-          for (let i = 0; i < n; i++) {
-            t = cs * V[j * n + i]! + sn * V[(p - 1) * n + i]!;
-            V[(p - 1) * n + i] = -sn * V[j * n + i]! + cs * V[(p - 1) * n + i]!;
-            V[j * n + i] = t;
-          }
-        }
-        break;
+    if (kase === 3) {
+      const scale = Math.max(Math.abs(s[p - 1]!), Math.abs(s[p - 2]!), Math.abs(e[p - 2]!), Math.abs(s[k]!), Math.abs(e[k]!));
+      const sp = s[p - 1]! / scale;
+      const spm1 = s[p - 2]! / scale;
+      const epm1 = e[p - 2]! / scale;
+      const sk = s[k]! / scale;
+      const ek = e[k]! / scale;
+      const b = ((spm1 + sp) * (spm1 - sp) + epm1 * epm1) / 2;
+      const c = sp * epm1 * (sp * epm1);
+      let shift = 0;
+      if (b !== 0 || c !== 0) {
+        if (b < 0) shift = 0 - Math.sqrt(b * b + c);
+        else shift = Math.sqrt(b * b + c);
+        shift = c / (b + shift);
       }
-      case 2: {
-        let f = e[k - 1]!;
-        e[k - 1] = 0;
-        for (let j = k; j < p; j++) {
-          let t = hypotenuse(s[j]!, f);
-          const cs = s[j]! / t;
-          const sn = f / t;
-          s[j] = t;
-          f = -sn * e[j]!;
-          e[j] = cs * e[j]!;
+      let f = (sk + sp) * (sk - sp) + shift;
+      let g = sk * ek;
+      for (let j = k; j < p - 1; j++) {
+        let t = hyp(f, g);
+        if (t === 0) t = Number.MIN_VALUE;
+        let cs = f / t;
+        let sn = g / t;
+        if (j !== k) e[j - 1] = t;
+        const sj = s[j]!;
+        const ej = e[j]!;
+        f = cs * sj + sn * ej;
+        e[j] = cs * ej - sn * sj;
+        const sj1 = s[j + 1]!;
+        g = sn * sj1;
+        const sj1b = cs * sj1;
+        const oj = j * n;
+        const oj1 = oj + n;
+        for (let i = 0; i < n; i++) {
+          const x = V[oj + i]!;
+          const y = V[oj1 + i]!;
+          V[oj1 + i] = -sn * x + cs * y;
+          V[oj + i] = cs * x + sn * y;
+        }
+        t = hyp(f, g);
+        if (t === 0) t = Number.MIN_VALUE;
+        cs = f / t;
+        sn = g / t;
+        s[j] = t;
+        const ej2 = e[j]!;
+        f = cs * ej2 + sn * sj1b;
+        s[j + 1] = -sn * ej2 + cs * sj1b;
+        g = sn * e[j + 1]!;
+        e[j + 1] = cs * e[j + 1]!;
+        if (j < m - 1) {
+          const uj = j * m;
+          const uj1 = uj + m;
           for (let i = 0; i < m; i++) {
-            t = cs * U[j * m + i]! + sn * U[(k - 1) * m + i]!;
-            U[(k - 1) * m + i] = -sn * U[j * m + i]! + cs * U[(k - 1) * m + i]!;
-            U[j * m + i] = t;
+            const x = U[uj + i]!;
+            const y = U[uj1 + i]!;
+            U[uj1 + i] = -sn * x + cs * y;
+            U[uj + i] = cs * x + sn * y;
           }
         }
-        break;
       }
-      case 3: {
-        const scale = Math.max(Math.abs(s[p - 1]!), Math.abs(s[p - 2]!), Math.abs(e[p - 2]!), Math.abs(s[k]!), Math.abs(e[k]!));
-        const sp = s[p - 1]! / scale;
-        const spm1 = s[p - 2]! / scale;
-        const epm1 = e[p - 2]! / scale;
-        const sk = s[k]! / scale;
-        const ek = e[k]! / scale;
-        const b = ((spm1 + sp) * (spm1 - sp) + epm1 * epm1) / 2;
-        const c = sp * epm1 * (sp * epm1);
-        let shift = 0;
-        if (b !== 0 || c !== 0) {
-          if (b < 0) shift = 0 - Math.sqrt(b * b + c);
-          else shift = Math.sqrt(b * b + c);
-          shift = c / (b + shift);
+      e[p - 2] = f;
+    } else if (kase === 1) {
+      let f = e[p - 2]!;
+      e[p - 2] = 0;
+      for (let j = p - 2; j >= k; j--) {
+        let t = hyp(s[j]!, f);
+        const cs = s[j]! / t;
+        const sn = f / t;
+        s[j] = t;
+        if (j !== k) {
+          f = -sn * e[j - 1]!;
+          e[j - 1] = cs * e[j - 1]!;
         }
-        let f = (sk + sp) * (sk - sp) + shift;
-        let g = sk * ek;
-        for (let j = k; j < p - 1; j++) {
-          let t = hypotenuse(f, g);
-          if (t === 0) t = Number.MIN_VALUE;
-          let cs = f / t;
-          let sn = g / t;
-          if (j !== k) e[j - 1] = t;
-          f = cs * s[j]! + sn * e[j]!;
-          e[j] = cs * e[j]! - sn * s[j]!;
-          g = sn * s[j + 1]!;
-          s[j + 1] = cs * s[j + 1]!;
+        for (let i = 0; i < n; i++) {
+          t = cs * V[j * n + i]! + sn * V[(p - 1) * n + i]!;
+          V[(p - 1) * n + i] = -sn * V[j * n + i]! + cs * V[(p - 1) * n + i]!;
+          V[j * n + i] = t;
+        }
+      }
+    } else if (kase === 2) {
+      let f = e[k - 1]!;
+      e[k - 1] = 0;
+      for (let j = k; j < p; j++) {
+        let t = hyp(s[j]!, f);
+        const cs = s[j]! / t;
+        const sn = f / t;
+        s[j] = t;
+        f = -sn * e[j]!;
+        e[j] = cs * e[j]!;
+        for (let i = 0; i < m; i++) {
+          t = cs * U[j * m + i]! + sn * U[(k - 1) * m + i]!;
+          U[(k - 1) * m + i] = -sn * U[j * m + i]! + cs * U[(k - 1) * m + i]!;
+          U[j * m + i] = t;
+        }
+      }
+    } else {
+      if (s[k]! <= 0) {
+        s[k] = s[k]! < 0 ? -s[k]! : 0;
+        for (let i = 0; i <= pp; i++) V[k * n + i] = -V[k * n + i]!;
+      }
+      while (k < pp) {
+        if (s[k]! >= s[k + 1]!) break;
+        let t = s[k]!;
+        s[k] = s[k + 1]!;
+        s[k + 1] = t;
+        if (k < n - 1) {
           for (let i = 0; i < n; i++) {
-            t = cs * V[j * n + i]! + sn * V[(j + 1) * n + i]!;
-            V[(j + 1) * n + i] = -sn * V[j * n + i]! + cs * V[(j + 1) * n + i]!;
-            V[j * n + i] = t;
-          }
-          t = hypotenuse(f, g);
-          if (t === 0) t = Number.MIN_VALUE;
-          cs = f / t;
-          sn = g / t;
-          s[j] = t;
-          f = cs * e[j]! + sn * s[j + 1]!;
-          s[j + 1] = -sn * e[j]! + cs * s[j + 1]!;
-          g = sn * e[j + 1]!;
-          e[j + 1] = cs * e[j + 1]!;
-          if (j < m - 1) {
-            for (let i = 0; i < m; i++) {
-              t = cs * U[j * m + i]! + sn * U[(j + 1) * m + i]!;
-              U[(j + 1) * m + i] = -sn * U[j * m + i]! + cs * U[(j + 1) * m + i]!;
-              U[j * m + i] = t;
-            }
+            t = V[(k + 1) * n + i]!;
+            V[(k + 1) * n + i] = V[k * n + i]!;
+            V[k * n + i] = t;
           }
         }
-        e[p - 2] = f;
-        break;
+        if (k < m - 1) {
+          for (let i = 0; i < m; i++) {
+            t = U[(k + 1) * m + i]!;
+            U[(k + 1) * m + i] = U[k * m + i]!;
+            U[k * m + i] = t;
+          }
+        }
+        k++;
       }
-      default: {
-        if (s[k]! <= 0) {
-          s[k] = s[k]! < 0 ? -s[k]! : 0;
-          for (let i = 0; i <= pp; i++) V[k * n + i] = -V[k * n + i]!;
-        }
-        while (k < pp) {
-          if (s[k]! >= s[k + 1]!) break;
-          let t = s[k]!;
-          s[k] = s[k + 1]!;
-          s[k + 1] = t;
-          if (k < n - 1) {
-            for (let i = 0; i < n; i++) {
-              t = V[(k + 1) * n + i]!;
-              V[(k + 1) * n + i] = V[k * n + i]!;
-              V[k * n + i] = t;
-            }
-          }
-          if (k < m - 1) {
-            for (let i = 0; i < m; i++) {
-              t = U[(k + 1) * m + i]!;
-              U[(k + 1) * m + i] = U[k * m + i]!;
-              U[k * m + i] = t;
-            }
-          }
-          k++;
-        }
-        p--;
-        break;
-      }
+      p--;
     }
   }
+}
+
+/** JAMA's hypot: sqrt(a^2 + b^2) without overflow, as ml-matrix computes it. */
+function hyp(a: number, b: number): number {
+  const aa = Math.abs(a);
+  const ab = Math.abs(b);
+  if (aa > ab) {
+    const r = b / a;
+    return aa * Math.sqrt(1 + r * r);
+  }
+  if (b !== 0) {
+    const r = a / b;
+    return ab * Math.sqrt(1 + r * r);
+  }
+  return 0;
 }
