@@ -59,13 +59,50 @@ function integratePieces(f: (x: number) => number, pts: number[], x: Float64Arra
  * Throws RangeError when the root is not bracketed.
  */
 export function brent(f: (x: number) => number, lo: number, hi: number, tol = 1e-14, maxIter = 200): number {
+  const fa = f(lo);
+  const fb = f(hi);
+  if (fa === 0) return lo;
+  if (fb === 0) return hi;
+  if (fa * fb > 0) throw new RangeError(`root not bracketed in [${lo}, ${hi}]: f = ${fa}, ${fb}`);
+  return brentCore(f, lo, hi, fa, fb, tol, maxIter).b;
+}
+
+/** A bracket [lo, hi] around a sign change of f, with f at both ends (see brentBracket). */
+export interface RootBracket {
+  /** best estimate of the root */
+  x: number;
+  lo: number;
+  hi: number;
+  flo: number;
+  fhi: number;
+}
+
+/**
+ * Brent's method (the same iterates as `brent`) started from a bracket whose f values the caller
+ * already has (f(lo), f(hi) nonzero, of opposite signs), returning the final bracket as well as the
+ * root: f(lo) and f(hi) of opposite signs with hi - lo <= ~tol (2 tol at most, unless maxIter ran
+ * out), or lo = hi = x where f(x) is exactly 0. Throws RangeError when the signs do not differ.
+ */
+export function brentBracket(f: (x: number) => number, lo: number, hi: number, flo: number, fhi: number, tol = 1e-14, maxIter = 200): RootBracket {
+  if (!(flo * fhi < 0)) throw new RangeError(`root not bracketed in [${lo}, ${hi}]: f = ${flo}, ${fhi}`);
+  const r = brentCore(f, lo, hi, flo, fhi, tol, maxIter);
+  if (r.fb === 0) return { x: r.b, lo: r.b, hi: r.b, flo: 0, fhi: 0 };
+  return r.b <= r.c ? { x: r.b, lo: r.b, hi: r.c, flo: r.fb, fhi: r.fc } : { x: r.b, lo: r.c, hi: r.b, flo: r.fc, fhi: r.fb };
+}
+
+function brentCore(
+  f: (x: number) => number,
+  lo: number,
+  hi: number,
+  fLo: number,
+  fHi: number,
+  tol: number,
+  maxIter: number,
+): { b: number; fb: number; c: number; fc: number } {
   let a = lo;
   let b = hi;
-  let fa = f(a);
-  let fb = f(b);
-  if (fa === 0) return a;
-  if (fb === 0) return b;
-  if (fa * fb > 0) throw new RangeError(`root not bracketed in [${lo}, ${hi}]: f = ${fa}, ${fb}`);
+  let fa = fLo;
+  let fb = fHi;
   let c = a;
   let fc = fa;
   let d = b - a;
@@ -86,7 +123,7 @@ export function brent(f: (x: number) => number, lo: number, hi: number, tol = 1e
     }
     const tol1 = 2 * Number.EPSILON * Math.abs(b) + 0.5 * tol;
     const xm = 0.5 * (c - b);
-    if (Math.abs(xm) <= tol1 || fb === 0) return b;
+    if (Math.abs(xm) <= tol1 || fb === 0) return { b, fb, c, fc };
     if (Math.abs(e) >= tol1 && Math.abs(fa) > Math.abs(fb)) {
       const s = fb / fa;
       let p: number;
@@ -118,7 +155,12 @@ export function brent(f: (x: number) => number, lo: number, hi: number, tol = 1e
     b += Math.abs(d) > tol1 ? d : xm > 0 ? tol1 : -tol1;
     fb = f(b);
   }
-  return b;
+  // out of iterations: make [b, c] a bracket again for the last iterate b (as the loop head would)
+  if (fb * fc > 0) {
+    c = a;
+    fc = fa;
+  }
+  return { b, fb, c, fc };
 }
 
 /**
@@ -133,6 +175,25 @@ export function bisectPredicate(pred: (x: number) => boolean, lo: number, hi: nu
   while (b - a > tol) {
     const m = 0.5 * (a + b);
     if (pred(m) === plo) a = m;
+    else b = m;
+  }
+  return 0.5 * (a + b);
+}
+
+/**
+ * bisectPredicate(pred, lo, hi, tol) for a monotone pred whose switching point is already known to
+ * lie in [p, q]: lo <= p <= q <= hi, pred is plo (its value at lo) at and below p and !plo at and
+ * above q. The same bisection, the same midpoints and the same result, but pred is evaluated only at
+ * the midpoints strictly inside (p, q). With a tight [p, q] from a root finder this reproduces the
+ * bisection's answer bit for bit at almost no cost.
+ */
+export function replayBisection(pred: (x: number) => boolean, lo: number, hi: number, tol: number, p: number, q: number, plo: boolean): number {
+  let a = lo;
+  let b = hi;
+  while (b - a > tol) {
+    const m = 0.5 * (a + b);
+    const same = m <= p ? true : m >= q ? false : pred(m) === plo;
+    if (same) a = m;
     else b = m;
   }
   return 0.5 * (a + b);

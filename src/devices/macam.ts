@@ -16,7 +16,7 @@
  */
 import { type EnergyBreakdown, sumItems } from '../core/energy.ts';
 import { stream, type Rng } from '../core/rng.ts';
-import { bisectPredicate, brent, integrate } from '../core/numeric.ts';
+import { bisectPredicate, brent, brentBracket, gaussLegendre, integrate, replayBisection } from '../core/numeric.ts';
 import { type DwmtjParams, dwmtjReadCurrent, readSeriesResistance } from './dwmtj.ts';
 import { type MosfetParams, mosfetCurrent } from './mosfet.ts';
 import { type LoadedPreset, type ParamsOf, type PresetSpec, loadPreset, q, registerKind } from './preset.ts';
@@ -133,7 +133,7 @@ function dw(p: DwmtjParams, rpMul = 1, tmrMul = 1): DwmtjParams {
 
 function tx(c: MacamCell, t: Transistor, dev?: CellDeviation): { p: MosfetParams; wl: number } {
   const pm = c.params;
-  const wl = { T1: pm.wlT1, T2: pm.wlT2, T3: pm.wlT3, T4: pm.wlT4, T5: pm.wlT5, T6: pm.wlT6 }[t];
+  const wl = t === 'T1' ? pm.wlT1 : t === 'T2' ? pm.wlT2 : t === 'T3' ? pm.wlT3 : t === 'T4' ? pm.wlT4 : t === 'T5' ? pm.wlT5 : pm.wlT6;
   const base = t === 'T4' ? c.pmos : c.nmos;
   const d = dev?.dvto?.[t] ?? 0;
   if (d === 0) return { p: base, wl };
@@ -212,19 +212,46 @@ export function dischargeTime(c: MacamCell, g2: number, g6: number, v = c.params
 }
 
 /** ML voltage after time t (V): inverts dischargeTime. */
-export function matchLineVoltage(c: MacamCell, g2: number, g6: number, t = c.params.tEval, dev?: CellDeviation): number {
+export function matchLineVoltage(c: MacamCell, g2: number, g6: number, t = c.params.tEval, dev?: CellDeviation, solver: BoundSolver = 'root'): number {
   const vdd = c.params.vdd;
   if (matchLineCurrent(c, g2, g6, vdd, dev) <= 0) return vdd;
   // find v in (0, vdd) with dischargeTime(v) = t; dischargeTime decreases as v rises
   let lo = 1e-9;
   if (dischargeTime(c, g2, g6, lo, dev) <= t) return 0;
   let hi = vdd;
+  // 'root': Brent's method on dischargeTime(v) - t (its sign is exactly the bisection's test) brackets
+  // the crossing tightly; the bisection below then only evaluates midpoints inside that bracket
+  let p = lo;
+  let q = hi;
+  let st: BranchState | undefined;
+  if (solver === 'root') {
+    st = branchState(c, 'lo', 0, dev);
+    st.g2 = g2;
+    st.g6 = g6;
+    const flo = timeResidual(st, lo, t);
+    const fhi = timeResidual(st, hi, t);
+    if (flo > 0 && fhi < 0) {
+      const r = brentBracket((v) => timeResidual(st!, v, t), lo, hi, flo, fhi, 1e-15);
+      if (r.flo > 0 && r.fhi < 0) {
+        p = r.lo;
+        q = r.hi;
+      }
+    }
+  }
   for (let i = 0; i < 60 && hi - lo > 1e-12; i++) {
     const m = 0.5 * (lo + hi);
-    if (dischargeTime(c, g2, g6, m, dev) > t) lo = m;
+    const above = m <= p ? true : m >= q ? false : st ? mlTime(st, m) > t : dischargeTime(c, g2, g6, m, dev) > t;
+    if (above) lo = m;
     else hi = m;
   }
   return 0.5 * (lo + hi);
+}
+
+/** dischargeTime(v) - t, its sign the test dischargeTime(v) > t (a zero counts as not above: -1e-200); Infinity capped */
+function timeResidual(st: BranchState, v: number, t: number): number {
+  const d = mlTime(st, v);
+  if (d > t) return d === Number.POSITIVE_INFINITY ? 1e300 : d - t;
+  return d < t ? d - t : -1e-200;
 }
 
 /** Discharge time with both branches active at data-line voltage vdl. */
@@ -244,10 +271,23 @@ export function dataLineRange(c: MacamCell): [number, number] {
 }
 
 /**
+ * How lowerBound / upperBound (and matchLineVoltage) find their answer. Both give the same number, bit
+ * for bit:
+ *  'root'   (default) locates the switching point of the bisection's predicate by root finding on a
+ *           continuous function (for a bound: backwards along the cell's chain of smooth equations,
+ *           confirmed by two evaluations of the predicate; about 10x less work than 25-30 predicate
+ *           evaluations), then replays the bisection against that tight bracket (replayBisection),
+ *           so it returns the very midpoint the bisection returns;
+ *  'bisect' the plain bisection of the predicate (the reference).
+ */
+export type BoundSolver = 'root' | 'bisect';
+
+/**
  * Lower bound V_lo (V) for wall position fLo of M1: below it the lower branch alone discharges the ML
  * past V_sense within t_eval. -Infinity if it never does in the DL range, +Infinity if it always does.
  */
-export function lowerBound(c: MacamCell, fLo: number, dev?: CellDeviation, tol = 1e-9): number {
+export function lowerBound(c: MacamCell, fLo: number, dev?: CellDeviation, tol = 1e-9, solver: BoundSolver = 'root'): number {
+  if (solver === 'root') return solveBound(c, 'lo', fLo, dev, tol);
   const [a, b] = dataLineRange(c);
   const fast = (vdl: number) => {
     const g2 = lowerGateVoltage(c, fLo, vdl, dev);
@@ -259,7 +299,8 @@ export function lowerBound(c: MacamCell, fLo: number, dev?: CellDeviation, tol =
 }
 
 /** Upper bound V_hi (V) for wall position fHi of M2: at and above it the upper branch discharges the ML. */
-export function upperBound(c: MacamCell, fHi: number, dev?: CellDeviation, tol = 1e-9): number {
+export function upperBound(c: MacamCell, fHi: number, dev?: CellDeviation, tol = 1e-9, solver: BoundSolver = 'root'): number {
+  if (solver === 'root') return solveBound(c, 'hi', fHi, dev, tol);
   const [a, b] = dataLineRange(c);
   const fast = (vdl: number) => {
     const g6 = inverterOutput(c, upperNodeVoltage(c, fHi, vdl, dev), dev);
@@ -268,6 +309,274 @@ export function upperBound(c: MacamCell, fHi: number, dev?: CellDeviation, tol =
   if (fast(a)) return Number.NEGATIVE_INFINITY;
   if (!fast(b)) return Number.POSITIVE_INFINITY;
   return bisectPredicate(fast, a, b, tol)!;
+}
+
+/**
+ * One branch of one device instance, prepared for bound searches: every per-device quantity (the
+ * DW-MTJ with its deviations, the transistors with their VTO shifts, the quadrature rule) looked up
+ * once. The functions below work on it with plain calls (no closures per evaluation).
+ */
+interface BranchState {
+  readonly isLo: boolean;
+  readonly m: DwmtjParams;
+  readonly ff: number;
+  readonly rs: number;
+  readonly td: { p: MosfetParams; wl: number };
+  readonly t2: { p: MosfetParams; wl: number };
+  readonly t6: { p: MosfetParams; wl: number };
+  readonly p4: { p: MosfetParams; wl: number };
+  readonly n5: { p: MosfetParams; wl: number };
+  readonly vsl: number;
+  readonly vdd: number;
+  readonly vSense: number;
+  readonly cMl: number;
+  readonly tEval: number;
+  readonly glx: Float64Array;
+  readonly glw: Float64Array;
+  /** the operating point being evaluated */
+  vdl: number;
+  vin: number;
+  g2: number;
+  g6: number;
+}
+
+function branchState(c: MacamCell, branch: 'lo' | 'hi', f: number, dev?: CellDeviation): BranchState {
+  const isLo = branch === 'lo';
+  const m = isLo ? dw(c.lo, dev?.rpLo, dev?.tmrLo) : dw(c.hi, dev?.rpHi, dev?.tmrHi);
+  const { x, w } = gaussLegendre(24);
+  return {
+    isLo,
+    m,
+    ff: clampF(f + ((isLo ? dev?.dfLo : dev?.dfHi) ?? 0)),
+    rs: readSeriesResistance(m),
+    td: tx(c, isLo ? 'T1' : 'T3', dev),
+    t2: tx(c, 'T2', dev),
+    t6: tx(c, 'T6', dev),
+    p4: tx(c, 'T4', dev),
+    n5: tx(c, 'T5', dev),
+    vsl: c.params.vsl,
+    vdd: c.params.vdd,
+    vSense: c.params.vSense,
+    cMl: c.params.cMl,
+    tEval: c.params.tEval,
+    glx: x,
+    glw: w,
+    vdl: 0,
+    vin: 0,
+    g2: 0,
+    g6: 0,
+  };
+}
+
+/** dividerNode's residual at node voltage v (for st.vdl) */
+function dividerResidual(st: BranchState, v: number): number {
+  return dwmtjReadCurrent(st.m, st.ff, st.vsl - v, st.rs) - mosfetCurrent(st.td.p, st.vdl, v, st.td.wl);
+}
+
+/** inverterOutput's residual at output vo (for input st.vin) */
+function inverterResidual(st: BranchState, vo: number): number {
+  return mosfetCurrent(st.p4.p, st.vin - st.vdd, vo - st.vdd, st.p4.wl) - mosfetCurrent(st.n5.p, st.vin, vo, st.n5.wl);
+}
+
+/** matchLineCurrent at ML voltage x for gates st.g2, st.g6 */
+function mlCurrent(st: BranchState, x: number): number {
+  return mosfetCurrent(st.t2.p, st.g2, x, st.t2.wl) + mosfetCurrent(st.t6.p, st.g6, x, st.t6.wl);
+}
+
+/** integratePieces over one piece with the 24-point rule, integrand 1 / matchLineCurrent */
+function mlPiece(st: BranchState, lo: number, hi: number): number {
+  const h = 0.5 * (hi - lo);
+  const mid = 0.5 * (hi + lo);
+  const { glx, glw } = st;
+  let s = 0;
+  for (let i = 0; i < glx.length; i++) s += glw[i]! * (1 / mlCurrent(st, mid + h * glx[i]!));
+  return s * h;
+}
+
+/**
+ * dischargeTime(c, st.g2, st.g6, vSense, dev), the same arithmetic: integrate()'s pieces are
+ * [vSense, the kinks inside (vSense, V_DD) in ascending order, V_DD].
+ */
+function mlTime(st: BranchState, vSense = st.vSense): number {
+  const vdd = st.vdd;
+  if (vSense >= vdd) return 0;
+  if (mlCurrent(st, vSense) <= 0) return Number.POSITIVE_INFINITY;
+  const k2 = st.g2 - st.t2.p.vto;
+  const k6 = st.g6 - st.t6.p.vto;
+  const in2 = k2 > vSense && k2 < vdd;
+  const in6 = k6 > vSense && k6 < vdd;
+  let total: number;
+  if (in2 && in6) {
+    const u = k2 <= k6 ? k2 : k6;
+    const w = k2 <= k6 ? k6 : k2;
+    total = mlPiece(st, vSense, u);
+    total += mlPiece(st, u, w);
+    total += mlPiece(st, w, vdd);
+  } else if (in2 || in6) {
+    const u = in2 ? k2 : k6;
+    total = mlPiece(st, vSense, u);
+    total += mlPiece(st, u, vdd);
+  } else total = mlPiece(st, vSense, vdd);
+  return st.cMl * total;
+}
+
+/** The discharge time with only this branch active at data-line voltage vdl: lowerBound's / upperBound's predicate quantity, bit for bit. */
+function branchTime(st: BranchState, vdl: number): number {
+  st.vdl = vdl;
+  const node = brent((v) => dividerResidual(st, v), 0, st.vsl, 1e-15);
+  if (st.isLo) {
+    st.g2 = node;
+    st.g6 = 0;
+  } else {
+    st.vin = node;
+    st.g2 = 0;
+    st.g6 = brent((vo) => inverterResidual(st, vo), 0, st.vdd, 1e-15);
+  }
+  return mlTime(st);
+}
+
+/** Root of an increasing fn on [lo, hi] (Brent, to rounding), NaN unless fn(lo) < 0 < fn(hi). */
+function rootUp(fn: (x: number) => number, lo: number, hi: number): number {
+  const flo = fn(lo);
+  const fhi = fn(hi);
+  if (!(flo < 0 && fhi > 0)) return Number.NaN;
+  return brentBracket(fn, lo, hi, flo, fhi, 1e-16).x;
+}
+
+/** sqrt(t_eval / t) - 1 at pull-down gate g (the other pull-down off): nearly linear in the overdrive, as t ~ 1 / overdrive^2 in saturation */
+function gateResidual(st: BranchState, g: number): number {
+  if (st.isLo) st.g2 = g;
+  else st.g6 = g;
+  const t = mlTime(st);
+  return t === Number.POSITIVE_INFINITY ? -1 : Math.sqrt(st.tEval / t) - 1;
+}
+
+/**
+ * The pull-down gate voltage (G1 for the lower branch, the inverter output for the upper one) at which
+ * the ML, with the other pull-down off, reaches V_sense in exactly t_eval. NaN if none in the gate's
+ * range (0 .. V_SL resp. V_DD).
+ */
+function gateForTEval(st: BranchState): number {
+  const gateMax = st.isLo ? st.vsl : st.vdd;
+  st.g2 = 0;
+  st.g6 = 0;
+  const vtoPd = (st.isLo ? st.t2 : st.t6).p.vto;
+  // level 1 conducts only above VTO; a smooth (EKV) card may reach t_eval below it
+  let g = vtoPd > 0 && vtoPd < gateMax ? rootUp((x) => gateResidual(st, x), vtoPd, gateMax) : Number.NaN;
+  if (Number.isNaN(g)) g = rootUp((x) => gateResidual(st, x), 0, gateMax);
+  return g > 0 && g < gateMax ? g : Number.NaN;
+}
+
+/**
+ * The data-line voltage at which the branch's pull-down gate sits at `gate`, backwards along the
+ * chain: (upper branch) the inverter input whose output is `gate` -> the V_DL at which the divider
+ * node sits there (T1/T3 carries the DW-MTJ's read current). Both links are smooth one-dimensional
+ * roots of a transistor equation. NaN if a link has no root in its range.
+ */
+function dataLineForGate(st: BranchState, gate: number): number {
+  const { isLo, vsl, vdd } = st;
+  if (!(gate > 0)) return Number.NaN;
+  let node = gate;
+  if (!isLo) {
+    // the inverter output falls as its input rises: find the input where T5 carries T4's current
+    node = rootUp((v) => mosfetCurrent(st.n5.p, v, gate, st.n5.wl) - mosfetCurrent(st.p4.p, v - vdd, gate - vdd, st.p4.wl), 0, vdd);
+    if (!(node > 0 && node < vsl)) return Number.NaN;
+  }
+  const iRead = dwmtjReadCurrent(st.m, st.ff, vsl - node, st.rs);
+  return rootUp((vdl) => mosfetCurrent(st.td.p, vdl, node, st.td.wl) - iRead, 0, vdd);
+}
+
+/**
+ * The data-line voltage at which the branch's discharge time is exactly t_eval (the bound's switching
+ * point): gateForTEval, then dataLineForGate. Each link is a smooth one-dimensional root (no nested
+ * divider solve per step, no steep inverter transfer in the way), a few quadratures in all. NaN when
+ * a link has no root in its range (the bound is then infinite, or the model leaves that range).
+ */
+function switchPoint(st: BranchState): number {
+  return dataLineForGate(st, gateForTEval(st));
+}
+
+/**
+ * Per cell and branch: the nominal pull-down's gate overdrive (gate - VTO) at t_eval. The ML discharge
+ * depends on the pull-down's gate only through gate - VTO (both transistor models), and variation moves
+ * only VTO, so VTO + this is an instance's gate too, to rounding, whenever the other pull-down carries
+ * nothing: a start that saves the quadratures of gateForTEval. Only a start: every switching point is
+ * confirmed by the predicate itself before it is used.
+ */
+const overdriveHints = new WeakMap<MacamCell, { lo?: number; hi?: number }>();
+
+function overdriveHint(c: MacamCell, branch: 'lo' | 'hi'): number {
+  let h = overdriveHints.get(c);
+  if (!h) overdriveHints.set(c, (h = {}));
+  let ov = h[branch];
+  if (ov === undefined) {
+    const st = branchState(c, branch, 0);
+    ov = gateForTEval(st) - (branch === 'lo' ? st.t2 : st.t6).p.vto;
+    h[branch] = ov;
+  }
+  return ov;
+}
+
+/** lowerBound's / upperBound's predicate: the branch alone discharges the ML past V_sense within t_eval */
+function branchFast(st: BranchState, vdl: number): boolean {
+  return branchTime(st, vdl) <= st.tEval;
+}
+
+/** t_eval / t - 1 with its sign forced to the predicate's (true: > 0); continuous, -1 where t = Infinity */
+function branchResidual(st: BranchState, vdl: number): number {
+  const t = branchTime(st, vdl);
+  const s = t === 0 ? 1e300 : st.tEval / t - 1;
+  return t <= st.tEval ? (s > 0 ? s : 1e-30) : s < 0 ? s : -1e-30;
+}
+
+/**
+ * The 'root' solver of lowerBound / upperBound: the same result as the bisection of the predicate
+ * fast(V) = t(V) <= t_eval over [0, V_DD] ('bisect'), bit for bit. The predicate holds at low V_DL
+ * for the lower branch (plo = true) and at high V_DL for the upper one (plo = false).
+ *  1. the switching point from the backward chain (dataLineForGate, from the nominal overdrive, then
+ *     from this instance's own gateForTEval), confirmed by the predicate itself a hair (1e-12 V)
+ *     either side of it (two evaluations);
+ *  2. if that does not bracket it (no chain root: infinite bounds; rounding; a non-monotone model):
+ *     the ends decide the infinities as the bisection does, then Brent's method on t_eval / t - 1,
+ *     whose sign is exactly the predicate, keeps a bracket of the switching point;
+ * then the bisection is replayed against the bracket (replayBisection): the same midpoints, the
+ * predicate evaluated only at those inside the bracket.
+ */
+function solveBound(c: MacamCell, branch: 'lo' | 'hi', f: number, dev: CellDeviation | undefined, tol: number): number {
+  const [a, b] = dataLineRange(c);
+  const st = branchState(c, branch, f, dev);
+  const plo = branch === 'lo';
+  // the switching point from the nominal overdrive, else from this instance's own gate root
+  const ov = overdriveHint(c, branch);
+  const vtoPd = (plo ? st.t2 : st.t6).p.vto;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const xs = dataLineForGate(st, attempt === 0 ? vtoPd + ov : gateForTEval(st));
+    if (xs > a && xs < b) {
+      const p = Math.max(a, xs - 1e-12);
+      const q = Math.min(b, xs + 1e-12);
+      if (branchFast(st, p) === plo && branchFast(st, q) !== plo) return replayBisection((v) => branchFast(st, v), a, b, tol, p, q, plo);
+    }
+  }
+  const ha = branchResidual(st, a);
+  if (ha > 0 !== plo) return Number.NEGATIVE_INFINITY;
+  const hb = branchResidual(st, b);
+  if (hb > 0 === plo) return Number.POSITIVE_INFINITY;
+  const r = brentBracket((v) => branchResidual(st, v), a, b, ha, hb, Math.max(1e-14, tol * 1e-3));
+  // the predicate must hold on the low side of the final bracket only; otherwise it is not monotone
+  // here and only the bisection itself gives its answer
+  if (r.flo > 0 !== plo || r.fhi > 0 === plo) return plo ? lowerBound(c, f, dev, tol, 'bisect') : upperBound(c, f, dev, tol, 'bisect');
+  return replayBisection((v) => branchFast(st, v), a, b, tol, r.lo, r.hi, plo);
+}
+
+/**
+ * One branch of one (possibly deviating) cell as functions of the data-line voltage, for tests and
+ * tools: time(vdl) is the discharge time with only that branch active (the quantity lowerBound's /
+ * upperBound's predicate compares with t_eval, bit for bit); switchPoint() is the V_DL where it
+ * equals t_eval from the backward chain (NaN if the chain has no root).
+ */
+export function branchModel(c: MacamCell, branch: 'lo' | 'hi', f: number, dev?: CellDeviation): { time(vdl: number): number; switchPoint(): number } {
+  const st = branchState(c, branch, f, dev);
+  return { time: (vdl) => branchTime(st, vdl), switchPoint: () => switchPoint(st) };
 }
 
 export interface Bounds {
@@ -346,8 +655,11 @@ export function achievableBounds(c: MacamCell): { lo: Array<{ f: number; v: numb
 }
 
 /** The window of bound values reachable at all: V_lo(f = 1) .. V_lo(f = 0) and V_hi likewise. */
-export function boundRange(c: MacamCell): { lo: [number, number]; hi: [number, number] } {
-  return { lo: [lowerBound(c, 1), lowerBound(c, 0)], hi: [upperBound(c, 1), upperBound(c, 0)] };
+export function boundRange(c: MacamCell, solver: BoundSolver = 'root'): { lo: [number, number]; hi: [number, number] } {
+  return {
+    lo: [lowerBound(c, 1, undefined, 1e-9, solver), lowerBound(c, 0, undefined, 1e-9, solver)],
+    hi: [upperBound(c, 1, undefined, 1e-9, solver), upperBound(c, 0, undefined, 1e-9, solver)],
+  };
 }
 
 /**

@@ -2,8 +2,9 @@
  * The activation hardware SuperMixer chooses between, per channel:
  *  (a) analog: a fused MACAM column (activation + A/D in one search), programmed for `fn` at
  *      `analogBits` output bits on the `cell` preset. Each channel is its own physical column, so each
- *      gets its own seeded device-variation instance. Programming a column costs ~0.1-0.3 s, so a
- *      pool of `poolSize` column instances (variation seeds `${seed}/mixer-column/${k}`) is
+ *      gets its own seeded device-variation instance. A pool of `poolSize` column instances
+ *      (variation seeds `${seed}/mixer-column/${k}`; a column costs ~0.2-1 ms: its bounds under
+ *      variation, the nominal programming being shared, see createFusedUnit) is
  *      programmed once and channel c of site s uses instance poolIndex[s][c] (a seeded shuffle of
  *      c mod poolSize, so neighbouring channels do not share a column). With poolSize >= channels
  *      every channel is distinct.
@@ -16,7 +17,7 @@
  * the same cost in every configuration, counted in every A/D + activation figure.
  */
 import { stream, type Seed } from '../core/rng.ts';
-import { type EnergyBreakdown, loadMacamCell } from '../devices/macam.ts';
+import { type BoundSolver, type EnergyBreakdown, loadMacamCell } from '../devices/macam.ts';
 import { createDigitalPath, type DigitalPath, type DigitalPathEnergy } from '../units/digital-path.ts';
 import { createFusedUnit, fusedEnergy, type FusedUnit } from '../units/fused.ts';
 
@@ -40,6 +41,8 @@ export interface HardwareOptions {
   readonly variation?: boolean;
   /** programmed column instances shared by the channels (default 16) */
   readonly poolSize?: number;
+  /** bound solver of the column programming (default 'root'; 'bisect' = the reference path, same columns, for benchmarks) */
+  readonly boundSolver?: BoundSolver;
 }
 
 export interface ActivationHardware {
@@ -75,7 +78,8 @@ export function createActivationHardware(opts: HardwareOptions): ActivationHardw
   const variation = opts.variation ?? true;
   const poolSize = opts.poolSize ?? 16;
   if (!(Number.isInteger(poolSize) && poolSize >= 1)) throw new RangeError(`poolSize must be an integer >= 1, got ${poolSize}`);
-  const key = JSON.stringify([String(opts.seed), fn, analogBits, digitalBits, readoutBits, cell, adc, digital, variation, poolSize]);
+  const boundSolver = opts.boundSolver ?? 'root';
+  const key = JSON.stringify([String(opts.seed), fn, analogBits, digitalBits, readoutBits, cell, adc, digital, variation, poolSize, boundSolver]);
   const hit = hardwareCache.get(key);
   if (hit) return hit;
 
@@ -88,6 +92,7 @@ export function createActivationHardware(opts: HardwareOptions): ActivationHardw
         fn,
         bits: analogBits,
         cell: cellParams,
+        boundSolver,
         ...(variation ? { variation: { seed: `${String(opts.seed)}/mixer-column/${k}` } } : {}),
       }),
     );

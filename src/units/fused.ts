@@ -18,6 +18,7 @@
 import { ConfigError } from '../core/errors.ts';
 import { stream } from '../core/rng.ts';
 import {
+  type BoundSolver,
   type CellDeviation,
   type EnergyBreakdown,
   type MacamCell,
@@ -68,6 +69,12 @@ export interface FusedUnitOptions {
   overlap?: number;
   /** one seeded variation instance: per-row device deviations drawn from stream(seed, 'unit-variation', row) */
   variation?: { seed: number | string } | undefined;
+  /**
+   * how bounds are found (the same numbers either way, see BoundSolver): 'root' (default) also reuses
+   * the nominal programming (bound tables, rows, codes) of earlier units on the same cell; 'bisect' is
+   * the reference path (plain bisection, everything recomputed), kept for benchmarks and checks
+   */
+  boundSolver?: BoundSolver;
 }
 
 export interface Row {
@@ -219,11 +226,54 @@ export function transferCode(t: Transfer, x: number, xr: [number, number]): numb
   return t.codes[segmentOf(t.breakpoints, xc)]!;
 }
 
-/** Program a fused MACAM activation unit. */
-export function createFusedUnit(opts: FusedUnitOptions): FusedUnit {
-  checkBits(opts.bits);
-  const fn = resolveFn(opts.fn);
-  const cell = typeof opts.cell === 'object' ? opts.cell : loadMacamCell(opts.cell ?? 'macam-measured');
+type BoundEntry = Readonly<{ f: number; v: number }>;
+
+/** The nominal bounds a unit's programming needs from its cell: they depend on the cell alone. */
+interface NominalTables {
+  range: { lo: [number, number]; hi: [number, number] };
+  /** achievable bounds of notched devices (undefined for a continuous device) */
+  loTable: BoundEntry[] | undefined;
+  hiTable: BoundEntry[] | undefined;
+  lowestLo: BoundEntry;
+  highestHi: BoundEntry;
+}
+
+function nominalTables(cell: MacamCell, solver: BoundSolver): NominalTables {
+  const entry = (f: number, v: number): BoundEntry => Object.freeze({ f, v });
+  const range = boundRange(cell, solver);
+  const loTable = cell.lo.notches.length ? stablePositions(cell.lo).map((f) => entry(f, lowerBound(cell, f, undefined, 1e-9, solver))) : undefined;
+  const hiTable = cell.hi.notches.length ? stablePositions(cell.hi).map((f) => entry(f, upperBound(cell, f, undefined, 1e-9, solver))) : undefined;
+  const lowestLo = loTable ? loTable.reduce((a, b) => (b.v < a.v ? b : a)) : entry(1, lowerBound(cell, 1, undefined, 1e-9, solver));
+  const highestHi = hiTable ? hiTable.reduce((a, b) => (b.v > a.v ? b : a)) : entry(0, upperBound(cell, 0, undefined, 1e-9, solver));
+  return { range, loTable, hiTable, lowestLo, highestHi };
+}
+
+/**
+ * nominalTables, remembered per cell object: a column pool programs the same cell over and over. The
+ * entry is keyed on the cell's parameters too, so a cell changed in place is never served stale tables.
+ */
+const tableCache = new WeakMap<MacamCell, { key: string; tables: NominalTables }>();
+function cachedNominalTables(cell: MacamCell): NominalTables {
+  const key = JSON.stringify([cell.params, cell.lo, cell.hi, cell.nmos, cell.pmos]);
+  const hit = tableCache.get(cell);
+  if (hit && hit.key === key) return hit.tables;
+  const tables = nominalTables(cell, 'root');
+  tableCache.set(cell, { key, tables });
+  return tables;
+}
+
+/** The nominal programming of a unit: everything but the variation instance. */
+interface NominalProgramming {
+  xr: [number, number];
+  yr: [number, number];
+  ideal: Transfer;
+  win: [number, number];
+  /** rows as programmed (without the instance's actual bounds) */
+  rows: readonly Readonly<Row>[];
+  programmed: Transfer;
+}
+
+function programNominal(fn: Activation, opts: FusedUnitOptions, cell: MacamCell, solver: BoundSolver): NominalProgramming {
   const xr = opts.inputRange ?? DEFAULT_INPUT_RANGES[fn.name] ?? [-4, 4];
   if (!(xr[1] > xr[0])) throw new ConfigError(undefined, '--range', 'lo,hi with hi > lo', xr.join(','));
   const fr = activationRangeOn(fn, xr[0], xr[1]);
@@ -232,23 +282,18 @@ export function createFusedUnit(opts: FusedUnitOptions): FusedUnit {
   const ideal = idealTransfer(fn, opts.bits, xr, yr);
 
   // the data-line window the cell can bound: [lowest V_lo, highest V_hi], less a margin
-  const br = boundRange(cell);
+  const tables = solver === 'bisect' ? nominalTables(cell, solver) : cachedNominalTables(cell);
+  const br = tables.range;
   const w0 = Math.min(br.lo[0], br.lo[1]);
   const w1 = Math.max(br.hi[0], br.hi[1]);
   if (!(w1 > w0)) throw new ConfigError(cell.name, 'params', 'a cell whose V_lo and V_hi ranges overlap (a usable window)', `V_lo >= ${w0}, V_hi <= ${w1}`);
   const m = (opts.driveMargin ?? 0) * (w1 - w0);
   const win: [number, number] = [w0 + m, w1 - m];
-  const drive = (x: number) => {
-    const xc = x < xr[0] ? xr[0] : x > xr[1] ? xr[1] : x;
-    return win[0] + ((xc - xr[0]) / (xr[1] - xr[0])) * (win[1] - win[0]);
-  };
-  const toX = (v: number) => xr[0] + ((v - win[0]) / (win[1] - win[0])) * (xr[1] - xr[0]);
+  const drive = driveOf(xr, win);
+  const toX = toXOf(xr, win);
 
-  // achievable bound tables for notched devices (computed once)
-  const loTable = cell.lo.notches.length ? stablePositions(cell.lo).map((f) => ({ f, v: lowerBound(cell, f) })) : undefined;
-  const hiTable = cell.hi.notches.length ? stablePositions(cell.hi).map((f) => ({ f, v: upperBound(cell, f) })) : undefined;
-  const lowestLo = loTable ? loTable.reduce((a, b) => (b.v < a.v ? b : a)) : { f: 1, v: lowerBound(cell, 1) };
-  const highestHi = hiTable ? hiTable.reduce((a, b) => (b.v > a.v ? b : a)) : { f: 0, v: upperBound(cell, 0) };
+  // achievable bound tables for notched devices (computed once per cell)
+  const { loTable, hiTable, lowestLo, highestHi } = tables;
 
   // 1. upper bounds: nearest achievable V_hi to each code-change point; the last row is open-ended
   const targets: number[] = Array.from(ideal.breakpoints, (x) => drive(x));
@@ -313,13 +358,66 @@ export function createFusedUnit(opts: FusedUnitOptions): FusedUnit {
     codes,
     toX,
   );
+  return { xr, yr, ideal, win, rows, programmed };
+}
+
+const driveOf =
+  (xr: [number, number], win: [number, number]) =>
+  (x: number): number => {
+    const xc = x < xr[0] ? xr[0] : x > xr[1] ? xr[1] : x;
+    return win[0] + ((xc - xr[0]) / (xr[1] - xr[0])) * (win[1] - win[0]);
+  };
+const toXOf =
+  (xr: [number, number], win: [number, number]) =>
+  (v: number): number =>
+    xr[0] + ((v - win[0]) / (win[1] - win[0])) * (xr[1] - xr[0]);
+
+/**
+ * programNominal, remembered per cell and activation object and the options that shape it: a column
+ * pool programs the same unit over and over, only the variation instances differ. Keyed on the cell's
+ * parameters too (a cell changed in place is never served a stale programming).
+ */
+const nominalCache = new WeakMap<MacamCell, WeakMap<Activation, Map<string, { cellKey: string; nominal: NominalProgramming }>>>();
+function cachedNominal(fn: Activation, opts: FusedUnitOptions, cell: MacamCell): NominalProgramming {
+  const cellKey = JSON.stringify([cell.params, cell.lo, cell.hi, cell.nmos, cell.pmos]);
+  const key = JSON.stringify([opts.bits, opts.inputRange ?? null, opts.outputRange ?? null, opts.driveMargin ?? 0, opts.overlap ?? 0.05]);
+  let byFn = nominalCache.get(cell);
+  if (!byFn) nominalCache.set(cell, (byFn = new WeakMap()));
+  let byKey = byFn.get(fn);
+  if (!byKey) byFn.set(fn, (byKey = new Map()));
+  const hit = byKey.get(key);
+  if (hit && hit.cellKey === cellKey) return hit.nominal;
+  const nominal = programNominal(fn, opts, cell, 'root');
+  byKey.set(key, { cellKey, nominal });
+  return nominal;
+}
+
+const copyTransfer = (t: Transfer): Transfer => ({ breakpoints: Float64Array.from(t.breakpoints), codes: Int32Array.from(t.codes) });
+
+/** Program a fused MACAM activation unit. */
+export function createFusedUnit(opts: FusedUnitOptions): FusedUnit {
+  checkBits(opts.bits);
+  const fn = resolveFn(opts.fn);
+  const cell = typeof opts.cell === 'object' ? opts.cell : loadMacamCell(opts.cell ?? 'macam-measured');
+  const solver = opts.boundSolver ?? 'root';
+  const nominal = solver === 'bisect' ? programNominal(fn, opts, cell, solver) : cachedNominal(fn, opts, cell);
+  // the caller's (or the default) input range array, as before; fresh copies of the rest
+  const xr = opts.inputRange ?? DEFAULT_INPUT_RANGES[fn.name] ?? [nominal.xr[0], nominal.xr[1]];
+  const yr: [number, number] = [nominal.yr[0], nominal.yr[1]];
+  const win: [number, number] = [nominal.win[0], nominal.win[1]];
+  const ideal = copyTransfer(nominal.ideal);
+  const programmed = copyTransfer(nominal.programmed);
+  const rows: Row[] = nominal.rows.map((r) => ({ ...r }));
+  const codes = rows.map((r) => r.code);
+  const drive = driveOf(xr, win);
+  const toX = toXOf(xr, win);
   let actual = programmed;
   if (opts.variation) {
     const sig = cellSigmas(cell);
     rows.forEach((r, k) => {
       const dev: CellDeviation = sampleDeviation(stream(opts.variation!.seed, 'unit-variation', k), sig);
-      r.vLoActual = r.loEnabled ? lowerBound(cell, r.fLo, dev, 1e-7) : Number.NEGATIVE_INFINITY;
-      r.vHiActual = r.hiEnabled ? upperBound(cell, r.fHi, dev, 1e-7) : Number.POSITIVE_INFINITY;
+      r.vLoActual = r.loEnabled ? lowerBound(cell, r.fLo, dev, 1e-7, solver) : Number.NEGATIVE_INFINITY;
+      r.vHiActual = r.hiEnabled ? upperBound(cell, r.fHi, dev, 1e-7, solver) : Number.POSITIVE_INFINITY;
     });
     actual = columnTransfer(
       rows.map((r) => r.vLoActual!),
