@@ -348,3 +348,17 @@ export function adamF64(n: i32, w: usize, g: usize, m: usize, v: usize, b1: f64,
     store<f64>(w + o, wi - lr * ((mi * c1) / (Math.sqrt(vi * c2) + eps) + wd * wi));
   }
 }
+
+/** out = a + b over n float64 values (f64x2 lanes; the same correctly rounded sums as a scalar loop). */
+export function addF64(n: i32, a: usize, b: usize, out: usize): void {
+  const n2 = n & ~1;
+  let i = 0;
+  for (; i < n2; i += 2) {
+    const o = (<usize>i) << 3;
+    v128.store(out + o, f64x2.add(v128.load(a + o), v128.load(b + o)));
+  }
+  for (; i < n; i++) {
+    const o = (<usize>i) << 3;
+    store<f64>(out + o, load<f64>(a + o) + load<f64>(b + o));
+  }
+}

@@ -5,7 +5,7 @@
 import { Matrix, SVD } from 'ml-matrix';
 import { describe, expect, it } from 'vitest';
 import { stream } from '../src/core/rng.ts';
-import { createActivationHardware, MixedActivation } from '../src/mixer/index.ts';
+import { createActivationHardware, MixedActivation, PhotonicLayer } from '../src/mixer/index.ts';
 import { loadKernelBackend, setKernelBackend } from '../src/kernels/backend.ts';
 import { Adam, SGD } from '../src/nn/optim.ts';
 import { decomposeUnitary, randomUnitary, realisePhases } from '../src/photonic/index.ts';
@@ -232,5 +232,36 @@ describe('realisePhases cache', () => {
     const ni2 = { ...ni, phaseBits: 4 };
     const again = { ...mesh, theta: Float64Array.from(mesh.theta), phi: Float64Array.from(mesh.phi), outPhase: Float64Array.from(mesh.outPhase) };
     expect(sameBits(flat(realisePhases(mesh, ni2, stream(1, 'd'))), flat(realisePhases(again, ni2, stream(1, 'd'))))).toBe(0);
+  });
+});
+
+describe('photonic train-mode transform', () => {
+  it('W + D_r in the WebAssembly arena equals the JavaScript loop bit for bit, over a refresh cycle and a second refresh', () => {
+    const W0 = stream(9, 'ptw').fillNormal(new Float64Array(37 * 11), 0, 0.3);
+    const run = (kernels: 'js' | 'wasm') => {
+      setKernelBackend(kernels);
+      try {
+        const layer = new PhotonicLayer('fc', 37, 11, { nonIdealities: { phaseBits: 6, phaseNoise: 0.02 }, samples: 3 });
+        const W = Float64Array.from(W0);
+        const outs: Float64Array[] = [];
+        for (const epoch of [0, 1]) {
+          layer.refresh(W, 4, 'eq', epoch);
+          for (let step = 0; step < 4; step++) {
+            outs.push(Float64Array.from(layer.transform(W, 37, 11, { training: true, layer: 'fc' })));
+            for (let i = 0; i < W.length; i++) W[i] = W[i]! * 0.999 + 1e-3 * Math.sin(i + step);
+          }
+        }
+        expect((layer as unknown as { arena: unknown }).arena === null).toBe(kernels === 'js');
+        return outs;
+      } finally {
+        setKernelBackend('auto');
+      }
+    };
+    const js = run('js');
+    const wasm = run('wasm');
+    expect(js.length).toBe(8);
+    // the samples differ from W (the error is real) and cycle with period 3
+    expect(sameBits(js[0]!, W0)).toBeGreaterThan(300);
+    js.forEach((o, k) => expect(sameBits(o, wasm[k]!)).toBe(0));
   });
 });

@@ -29,6 +29,7 @@ interface Exports {
   transposeF64(src: number, rows: number, cols: number, dst: number): void;
   transposeF32(src: number, rows: number, cols: number, dst: number): void;
   adamF64(n: number, w: number, g: number, m: number, v: number, b1: number, b2: number, c1: number, c2: number, eps: number, lr: number, wd: number, decoupled: number): void;
+  addF64(n: number, a: number, b: number, out: number): void;
 }
 
 const BASE = 65536; // leave the first page to the module's own (empty) data
@@ -122,12 +123,18 @@ export function loadWasmBackend(path = WASM_PATH): LoadResult {
   }
 }
 
-/** The first and second moments of one parameter, as views into an AdamArena's memory. */
+/** A float64 vector resident in a WasmArena's memory; `view` is renewed whenever the memory grows. */
+export interface WasmVector {
+  readonly n: number;
+  readonly offset: number;
+  view: Float64Array;
+}
+
+/** The first and second moments of one parameter, resident in a WasmArena. */
 export interface AdamSlot {
   readonly n: number;
-  m: Float64Array;
-  v: Float64Array;
-  readonly offset: number;
+  readonly m: WasmVector;
+  readonly v: WasmVector;
 }
 
 export interface AdamHyper {
@@ -142,14 +149,16 @@ export interface AdamHyper {
 }
 
 /**
- * Adam's moments resident in a WebAssembly instance of their own (one per optimiser, freed with it),
- * updated by adamF64 (f64x2 lanes, bit-identical to the JavaScript loop): per step only w and g are
- * copied in and w out, ~2x faster than the loop here. Slots are zero-initialised; their m/v views are
- * renewed whenever the memory grows.
+ * Vectors resident in a WebAssembly instance of their own (one per owner, freed with it), for the
+ * element-wise passes that run every training step over ~100k parameters: Adam (moments resident,
+ * adamF64) and adding a resident vector (the photonic error samples, addF64). Per call only the
+ * operands that change are copied in and the result out (memcpy speed); the arithmetic runs on f64x2
+ * lanes and gives the same bits as the JavaScript loops (correctly rounded adds, multiplies, divides
+ * and square roots, nothing fused). Slots are zero-initialised and never freed before the arena.
  */
-export class AdamArena {
+export class WasmArena {
   private readonly ex: Exports;
-  private readonly slots: AdamSlot[] = [];
+  private readonly vectors: WasmVector[] = [];
   private end = BASE;
   private f64: Float64Array;
 
@@ -158,41 +167,73 @@ export class AdamArena {
     this.f64 = new Float64Array(this.ex.memory.buffer);
   }
 
-  /** Room for `bytes` from BASE; renews the views after growth. */
+  /** Room up to byte `bytes`; renews the views after growth. */
   private ensure(bytes: number): void {
     const mem = this.ex.memory;
     if (mem.buffer.byteLength < bytes) mem.grow(Math.ceil((bytes - mem.buffer.byteLength) / 65536));
     if (this.f64.buffer !== mem.buffer) {
       this.f64 = new Float64Array(mem.buffer);
-      for (const s of this.slots) {
-        s.m = this.f64.subarray(s.offset >> 3, (s.offset >> 3) + s.n);
-        s.v = this.f64.subarray((s.offset >> 3) + s.n, (s.offset >> 3) + 2 * s.n);
-      }
+      for (const v of this.vectors) v.view = this.f64.subarray(v.offset >> 3, (v.offset >> 3) + v.n);
     }
   }
 
-  /** A new zeroed slot of n moments each. */
-  slot(n: number): AdamSlot {
+  /** A new zeroed resident vector of n values. */
+  vector(n: number): WasmVector {
     const offset = this.end;
-    this.end = align(offset + 16 * n);
+    this.end = align(offset + 8 * n);
     this.ensure(this.end);
-    const s: AdamSlot = { n, offset, m: this.f64.subarray(offset >> 3, (offset >> 3) + n), v: this.f64.subarray((offset >> 3) + n, (offset >> 3) + 2 * n) };
-    s.m.fill(0);
-    s.v.fill(0);
-    this.slots.push(s);
-    return s;
+    const v: WasmVector = { n, offset, view: this.f64.subarray(offset >> 3, (offset >> 3) + n) };
+    v.view.fill(0);
+    this.vectors.push(v);
+    return v;
+  }
+
+  /** Scratch after the resident vectors: `count` regions of n values (byte offsets). */
+  private scratch(n: number, count: number): number[] {
+    const out: number[] = [];
+    let at = this.end;
+    for (let k = 0; k < count; k++) {
+      out.push(at);
+      at = align(at + 8 * n);
+    }
+    this.ensure(at);
+    return out;
+  }
+
+  /** Zeroed moments for a parameter of n values. */
+  adamSlot(n: number): AdamSlot {
+    return { n, m: this.vector(n), v: this.vector(n) };
   }
 
   /** One Adam step of w (updated in place) from g with the moments of `s`. */
-  step(s: AdamSlot, w: Float64Array, g: Float64Array, h: AdamHyper): void {
+  adam(s: AdamSlot, w: Float64Array, g: Float64Array, h: AdamHyper): void {
     const n = s.n;
-    const ow = this.end;
-    const og = align(ow + 8 * n);
-    this.ensure(og + 8 * n);
+    const [ow, og] = this.scratch(n, 2) as [number, number];
     const f = this.f64;
     f.set(w.subarray(0, n), ow >> 3);
     f.set(g.subarray(0, n), og >> 3);
-    this.ex.adamF64(n, ow, og, s.offset, s.offset + 8 * n, h.b1, h.b2, h.c1, h.c2, h.eps, h.lr, h.wd, h.decoupled ? 1 : 0);
+    this.ex.adamF64(n, ow, og, s.m.offset, s.v.offset, h.b1, h.b2, h.c1, h.c2, h.eps, h.lr, h.wd, h.decoupled ? 1 : 0);
     w.set(f.subarray(ow >> 3, (ow >> 3) + n));
+  }
+
+  /** out = x + r (r resident), element by element. */
+  add(x: Float64Array, r: WasmVector, out: Float64Array): Float64Array {
+    const n = r.n;
+    const [ox, oo] = this.scratch(n, 2) as [number, number];
+    const f = this.f64;
+    f.set(x.subarray(0, n), ox >> 3);
+    this.ex.addF64(n, ox, r.offset, oo);
+    out.set(f.subarray(oo >> 3, (oo >> 3) + n));
+    return out;
+  }
+}
+
+/** A WasmArena when the active kernels are not js and the WebAssembly module loads; else null. */
+export function wasmArenaIfFaster(kernels: string): WasmArena | null {
+  if (kernels === 'js') return null;
+  try {
+    return new WasmArena();
+  } catch {
+    return null;
   }
 }

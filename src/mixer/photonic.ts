@@ -16,6 +16,8 @@
  */
 import { stream, type Rng, type Seed } from '../core/rng.ts';
 import type { WeightTransform } from '../nn/layers.ts';
+import { getKernelBackend } from '../kernels/backend.ts';
+import { type WasmArena, type WasmVector, wasmArenaIfFaster } from '../kernels/wasm.ts';
 import { releaseMapping } from '../photonic/effective.ts';
 import { effectiveWeights, mapWeights, type NonIdealities, type WeightMapping } from '../photonic/index.ts';
 
@@ -39,6 +41,9 @@ export class PhotonicLayer {
   map: WeightMapping | undefined;
   private mapped: Float64Array | undefined;
   private deltas: Float64Array[] = [];
+  /** the error samples resident in WebAssembly memory (W + D_r runs there, f64x2), or null: the js loop */
+  private arena: WasmArena | null | undefined;
+  private resident: WasmVector[] = [];
   private next = 0;
   private evalRng: Rng | undefined;
   private readonly out: Float64Array;
@@ -87,6 +92,13 @@ export class PhotonicLayer {
       const d = old[r]?.length === W.length ? old[r]! : new Float64Array(W.length);
       this.deltas.push(this.sample(stream(seed, ...path, this.layer, r), d, W));
     }
+    if (this.arena === undefined) this.arena = wasmArenaIfFaster(getKernelBackend().name);
+    if (this.arena) {
+      for (let r = 0; r < n; r++) {
+        const v = this.resident[r]?.n === W.length ? this.resident[r]! : (this.resident[r] = this.arena.vector(W.length));
+        v.view.set(this.deltas[r]!);
+      }
+    }
     this.next = 0;
   }
 
@@ -103,8 +115,10 @@ export class PhotonicLayer {
       return this.sample(this.evalRng, this.out);
     }
     if (this.deltas.length === 0) throw new Error(`${this.layer}: photonic 'train' mode without refresh`);
-    const d = this.deltas[this.next]!;
-    this.next = (this.next + 1) % this.deltas.length;
+    const r = this.next;
+    this.next = (r + 1) % this.deltas.length;
+    if (this.arena) return this.arena.add(W, this.resident[r]!, this.out);
+    const d = this.deltas[r]!;
     const o = this.out;
     for (let i = 0; i < o.length; i++) o[i] = W[i]! + d[i]!;
     return o;

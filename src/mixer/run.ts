@@ -294,7 +294,9 @@ function runEpoch(
 function calibrateScales(net: Net, data: Dataset, o: MixOptions, hw: ActivationHardware): number[] {
   const n = Math.min(2000, data.n);
   const F = data.features;
-  const vals: number[][] = net.sites.map(() => []);
+  // the positive pre-activations of each site, collected into a Float64Array (numeric native sort)
+  const vals = net.sites.map((site) => new Float64Array(n * site.inSize));
+  const counts = net.sites.map(() => 0);
   for (const s of net.sites) s.mode = 'float';
   for (const p of net.photonic) p.mode = 'off';
   for (let s = 0; s < n; s += 500) {
@@ -302,16 +304,69 @@ function calibrateScales(net: Net, data: Dataset, o: MixOptions, hw: ActivationH
     net.model.forward(data.x.subarray(s * F, (s + b) * F));
     net.sites.forEach((site, k) => {
       const x = site.lastInput;
-      for (let i = 0; i < b * site.inSize; i++) if (x[i]! > 0) vals[k]!.push(x[i]!);
+      const v = vals[k]!;
+      let c = counts[k]!;
+      for (let i = 0; i < b * site.inSize; i++) if (x[i]! > 0) v[c++] = x[i]!;
+      counts[k] = c;
     });
   }
   const xHi = hw.inputRange[1];
-  return vals.map((v) => {
+  return vals.map((all, k) => {
+    const v = all.subarray(0, counts[k]!);
     if (v.length === 0) return 1;
-    v.sort((a, b) => a - b);
+    v.sort();
     const clip = v[Math.min(v.length - 1, Math.floor((o.percentile / 100) * (v.length - 1)))]!;
     return clip > 0 ? xHi / clip : 1;
   });
+}
+
+/** The run's activation hardware (programmed column pool; createActivationHardware caches it per option set). */
+export function hardwareFor(o: MixOptions): ActivationHardware {
+  return createActivationHardware({
+    seed: o.seed,
+    fn: o.fn,
+    analogBits: o.analogBits,
+    digitalBits: o.digitalBits,
+    readoutBits: o.readoutBits,
+    cell: o.cell,
+    adc: o.adc,
+    digital: o.digital,
+    variation: o.variation,
+    poolSize: o.poolSize,
+  });
+}
+
+/**
+ * JIT warm-up for a worker thread while the main thread pretrains: a few training steps of a
+ * throwaway network of the run's shape in the search configuration (both activation paths, the
+ * photonic core in the loop), then one evaluation batch, on synthetic inputs from the stream
+ * (seed, 'warm-up'). It reads and writes nothing a run uses, so results are unchanged; the worker's
+ * first epochs then run compiled code instead of ~0.3 s of interpreted and baseline code.
+ */
+export function warmUpChains(partial: Partial<MixOptions>, features: number, classes: number, steps = 24): void {
+  const o = resolveMixOptions(partial);
+  const hw = hardwareFor(o);
+  const net = buildNet(o, hw, features, classes);
+  const rng = stream(o.seed, 'warm-up');
+  const bs = o.batchSize;
+  const x = rng.fillUniform(new Float64Array(bs * features));
+  for (let i = 0; i < x.length; i++) if (x[i]! < 0.8) x[i] = 0;
+  const y = Int32Array.from({ length: bs }, () => rng.int(classes));
+  for (const s of net.sites) {
+    s.mode = 'mix';
+    s.setGates(new Float64Array(s.site.channels).fill(0.5), new Float64Array(s.site.channels).fill(0.25));
+  }
+  if (o.photonic) net.photonic.forEach((p, i) => p.refresh(matrixData(net.denses[i]!.W), o.seed, 'warm-up', i));
+  const opt = new Adam({ lr: o.finetuneLr });
+  const wp = weightParams(net.model);
+  const grad = new Float64Array(bs * classes);
+  for (let t = 0; t < steps; t++) {
+    const r = softmaxCrossEntropy(net.model.forward(x, { training: true }), y, bs, classes, grad);
+    net.model.backward(r.grad);
+    opt.step(wp);
+  }
+  net.photonic.forEach((p) => (o.photonic ? p.beginEval(o.seed, 'warm-up-eval') : (p.mode = 'off')));
+  net.model.forward(x);
 }
 
 function setFixedGates(net: Net, gates: (site: number, channels: number) => ArrayLike<number>): void {
@@ -397,18 +452,7 @@ function pipeline(partial: Partial<MixOptions>, hooks: RunHooks, only?: Chain, p
   const tag = budgetTag(o.budget);
   const data = preloaded ?? loadMixData(o.data, o.seed, o.nTest);
   const { train, test } = data;
-  const hw = createActivationHardware({
-    seed: o.seed,
-    fn: o.fn,
-    analogBits: o.analogBits,
-    digitalBits: o.digitalBits,
-    readoutBits: o.readoutBits,
-    cell: o.cell,
-    adc: o.adc,
-    digital: o.digital,
-    variation: o.variation,
-    poolSize: o.poolSize,
-  });
+  const hw = hardwareFor(o);
   const newNet = () => buildNet(o, hw, train.features, train.classes);
   const stepsPerEpoch = Math.ceil(train.n / o.batchSize);
   // Without files to resume from, a phase's intermediate epochs are never read back (only finished

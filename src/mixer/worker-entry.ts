@@ -7,9 +7,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { setKernelBackend, setKernelPrecision, type KernelName, type KernelPrecision } from '../kernels/backend.ts';
-import { createActivationHardware } from './hardware.ts';
 import { resolveMixOptions } from './options.ts';
-import { type Chain, PhaseStore, runMixStage } from './run.ts';
+import { type Chain, hardwareFor, PhaseStore, runMixStage, warmUpChains } from './run.ts';
 import type { FromMixWorker, MixWorkerSetup, ToMixWorker } from './worker.ts';
 
 const port = parentPort!;
@@ -17,20 +16,10 @@ const setup = workerData as MixWorkerSetup;
 const post = (m: FromMixWorker) => port.postMessage(m);
 
 function warmUp(): void {
-  // the programmed column pool, as runMix makes it (cached per option set); the data come with the jobs
-  const o = resolveMixOptions(setup.options);
-  createActivationHardware({
-    seed: o.seed,
-    fn: o.fn,
-    analogBits: o.analogBits,
-    digitalBits: o.digitalBits,
-    readoutBits: o.readoutBits,
-    cell: o.cell,
-    adc: o.adc,
-    digital: o.digital,
-    variation: o.variation,
-    poolSize: o.poolSize,
-  });
+  // the programmed column pool, as runMix makes it (cached per option set), and the JIT warm-up of
+  // the chains' code (run.ts warmUpChains) when the data's shape is known before they arrive
+  hardwareFor(resolveMixOptions(setup.options));
+  if (setup.warmShape) warmUpChains(setup.options, ...setup.warmShape);
 }
 
 const store = new PhaseStore(setup.outDir);

@@ -11,8 +11,10 @@
  * The main thread works one lane itself (a sync run cannot serve a job queue, so every lane gets its
  * jobs up front: plan()). A search and its mixed fine-tuning are separate jobs, so with one budget
  * the lanes run [search, analog] and [digital, mixed] (the mixed job waits for the search entry the
- * other lane posts). Workers start before pretraining so their start-up (~1 s) overlaps it; they get
- * the main thread's copy of the data. With an out dir each thread writes its phases' checkpoint files, so a killed
+ * other lane posts). Workers start before the data are loaded, so their start-up overlaps loading and
+ * pretraining; while the main thread pretrains they warm up (warmUpChains in run.ts: the JIT
+ * compiles the chains' code on a throwaway network). They get the main thread's copy of the data
+ * (on SharedArrayBuffers for the npm digits: shared, not copied). With an out dir each thread writes its phases' checkpoint files, so a killed
  * run resumes as before; chains complete in the store or the out dir are not rerun. A failing worker
  * is not fatal: its missing chains run afterwards in the main thread (which raises any error there
  * with its proper type).
@@ -39,6 +41,8 @@ export interface MixWorkerSetup {
   /** the run's options without the budget (each job names its own) */
   options: Partial<MixOptions>;
   outDir?: string;
+  /** features and classes of the data, when known before loading them (the npm digits): the JIT warm-up's shape */
+  warmShape?: [number, number];
 }
 export type ToMixWorker =
   /** the data (the main thread's copy: loading it again costs ~1 s), store entries (pretrain, ...), the lane's jobs */
@@ -163,8 +167,8 @@ export async function runChainsParallel(
     precision: getKernelPrecision(),
     options: shared,
     ...(hooks.outDir ? { outDir: hooks.outDir } : {}),
+    ...(o.data === 'mnist' ? { warmShape: [784, 10] as [number, number] } : {}),
   };
-  const data = loadMixData(o.data, o.seed, o.nTest);
   const workers: Lane[] = [];
   // entries this thread waits for (a search in a worker's lane); all released when a worker fails
   const waiting = new Map<string, () => void>();
@@ -192,6 +196,8 @@ export async function runChainsParallel(
       ),
     );
   }
+  // loaded after the workers started, so their start-up overlaps it too
+  const data = loadMixData(o.data, o.seed, o.nTest);
   try {
     runMixStage(first, { ...hooks, stopAfter: 'pretrain' }, { data });
     const pending = todo();

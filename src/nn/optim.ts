@@ -4,7 +4,7 @@
  * shared with the Matrix, see param.ts), and can export/import its state for checkpoints.
  */
 import { getKernelBackend } from '../kernels/backend.ts';
-import { AdamArena, type AdamSlot } from '../kernels/wasm.ts';
+import { type AdamSlot, type WasmArena, wasmArenaIfFaster } from '../kernels/wasm.ts';
 import { decodeF64, encodeF64 } from './state.ts';
 import { paramData, paramDecays, type Param } from './param.ts';
 
@@ -113,7 +113,7 @@ export interface AdamOptions {
 
 /**
  * Adam (Kingma & Ba) with bias correction; optional L2 or decoupled (AdamW) weight decay. Unless the
- * js kernels are active, the moments live in a WebAssembly AdamArena (src/kernels/wasm.ts) and the
+ * js kernels are active, the moments live in a WebAssembly WasmArena (src/kernels/wasm.ts) and the
  * update runs there, bit-identical to the loops below and about twice as fast.
  */
 export class Adam implements Optimizer {
@@ -127,7 +127,7 @@ export class Adam implements Optimizer {
   private readonly m = new Map<string, Float64Array>();
   private readonly v = new Map<string, Float64Array>();
   /** undefined until the first step decides; null: the JavaScript loops */
-  private arena: AdamArena | null | undefined;
+  private arena: WasmArena | null | undefined;
   private readonly slots = new Map<string, AdamSlot>();
 
   constructor(opts: AdamOptions) {
@@ -144,7 +144,7 @@ export class Adam implements Optimizer {
     const { beta1: b1, beta2: b2, eps, lr } = this;
     const c1 = 1 / (1 - b1 ** this.t);
     const c2 = 1 / (1 - b2 ** this.t);
-    if (this.arena === undefined) this.arena = wasmArena();
+    if (this.arena === undefined) this.arena = wasmArenaIfFaster(getKernelBackend().name);
     for (const p of params) {
       const w = paramData(p);
       const g = p.grad;
@@ -153,19 +153,19 @@ export class Adam implements Optimizer {
       if (this.arena) {
         let slot = this.slots.get(p.name);
         if (!slot || slot.n !== n) {
-          slot = this.arena.slot(n);
+          slot = this.arena.adamSlot(n);
           // moments loaded from a checkpoint (or of an earlier shape: then they start over, as below)
           const m0 = this.m.get(p.name);
           const v0 = this.v.get(p.name);
           if (m0 && v0 && m0.length === n) {
-            slot.m.set(m0);
-            slot.v.set(v0);
+            slot.m.view.set(m0);
+            slot.v.view.set(v0);
           }
           this.m.delete(p.name);
           this.v.delete(p.name);
           this.slots.set(p.name, slot);
         }
-        this.arena.step(slot, w, g, { b1, b2, c1, c2, eps, lr, wd, decoupled: this.decoupled });
+        this.arena.adam(slot, w, g, { b1, b2, c1, c2, eps, lr, wd, decoupled: this.decoupled });
         continue;
       }
       let m = this.m.get(p.name);
@@ -184,7 +184,7 @@ export class Adam implements Optimizer {
   state(): OptimizerState {
     const slots: Record<string, string[]> = {};
     for (const [k, m] of this.m) slots[k] = [encodeF64(m), encodeF64(this.v.get(k)!)];
-    for (const [k, s] of this.slots) slots[k] = [encodeF64(s.m), encodeF64(s.v)];
+    for (const [k, s] of this.slots) slots[k] = [encodeF64(s.m.view), encodeF64(s.v.view)];
     return { kind: 'adam', t: this.t, slots };
   }
 
@@ -200,8 +200,8 @@ export class Adam implements Optimizer {
       const dv = decodeF64(v!);
       const slot = this.slots.get(k);
       if (slot && slot.n === dm.length && slot.n === dv.length) {
-        slot.m.set(dm);
-        slot.v.set(dv);
+        slot.m.view.set(dm);
+        slot.v.view.set(dv);
         loaded.add(k);
         continue;
       }
@@ -215,19 +215,9 @@ export class Adam implements Optimizer {
         continue;
       }
       // not in the checkpoint: start over from zero moments
-      slot.m.fill(0);
-      slot.v.fill(0);
+      slot.m.view.fill(0);
+      slot.v.view.fill(0);
     }
-  }
-}
-
-/** An arena for Adam's moments when the kernels are not js and the WebAssembly module loads; else null. */
-function wasmArena(): AdamArena | null {
-  if (getKernelBackend().name === 'js') return null;
-  try {
-    return new AdamArena();
-  } catch {
-    return null;
   }
 }
 
