@@ -161,6 +161,43 @@ export function adcQuantiser(p: AdcParams): (v: number) => number {
 }
 
 /**
+ * A batch form of adcQuantiser for inputs mapped linearly to volts, v = vmin + (x - x0) * vScale:
+ * fills `out` with the codes adcQuantiser(p)(v) gives (NaN for a NaN input), bit for bit. The
+ * division by the LSB becomes a multiplication by its inverse, which may land one bin off; the edge
+ * check against the tabled edge doubles vmin + k * LSB (the same expression quantiseIdeal uses)
+ * then moves it to the same bin, as it does for the division's own rounding.
+ */
+export function adcLinearBatchQuantiser(p: AdcParams, x0: number, vScale: number): (xs: Float64Array, out: Float64Array | Int32Array) => void {
+  const lsb = adcLsb(p);
+  const inv = 1 / lsb;
+  const maxCode = 2 ** p.bits - 1;
+  const g = 1 + p.gainError;
+  const off = p.offset;
+  const vmin = p.vmin;
+  const ideal = g === 1 && off === 0;
+  const edge = new Float64Array(maxCode + 3);
+  for (let k = 0; k < edge.length; k++) edge[k] = vmin + k * lsb;
+  return (xs, out) => {
+    for (let i = 0; i < xs.length; i++) {
+      let v = vmin + (xs[i]! - x0) * vScale;
+      if (!ideal) v = vmin + g * (v - vmin) + off;
+      if (!(v >= vmin)) {
+        out[i] = v !== v ? Number.NaN : 0;
+        continue;
+      }
+      let c = Math.floor((v - vmin) * inv);
+      if (c > maxCode + 1) {
+        out[i] = maxCode;
+        continue;
+      }
+      if (c > 0 && v < edge[c]!) c -= 1;
+      else if (v >= edge[c + 1]!) c += 1;
+      out[i] = c < 0 ? 0 : c > maxCode ? maxCode : c;
+    }
+  };
+}
+
+/**
  * Batch quantisation (same decisions as `adcQuantise`); `out` (at least as long) is reused when
  * given, else a new Int32Array. With `rng`, noise draws follow the input order.
  */

@@ -30,7 +30,7 @@ import {
   adcParamsOf,
   adcNoiseSigma,
   adcQuantise,
-  adcQuantiser,
+  adcLinearBatchQuantiser,
 } from '../devices/adc.ts';
 import {
   DIGITAL_FUNCTIONS,
@@ -172,9 +172,9 @@ export function createDigitalPath(opts: DigitalPathOptions): DigitalPath {
   // Batch fast path (no noise): the output code is a function of the ADC code alone, so it is looked
   // up in a table of q(f(reconstruct(k))) over the 2^adcBits codes (built on first use; the same
   // values `evaluate` computes, element by element). Wider ADCs compute it directly.
-  const quantiseV = adcQuantiser(adc);
+  const quantiseBatch = adcLinearBatchQuantiser(adc, xLo, vScale);
+  let scratch = new Float64Array(0);
   const noisy = adcNoiseSigma(adc) > 0;
-  const vmin = adc.vmin;
   let lut: Int32Array | Float64Array | undefined;
   const outputLut = (): Int32Array | Float64Array => {
     if (lut) return lut;
@@ -212,8 +212,10 @@ export function createDigitalPath(opts: DigitalPathOptions): DigitalPath {
         return o;
       }
       const table = outputLut();
+      const codes = scratch.length >= xs.length ? scratch : (scratch = new Float64Array(xs.length));
+      quantiseBatch(xs, codes);
       for (let i = 0; i < xs.length; i++) {
-        const k = quantiseV(vmin + (xs[i]! - xLo) * vScale);
+        const k = codes[i]!;
         o[i] = k === k ? table[k]! : q(f(reconstruct(k)));
       }
       return o;
