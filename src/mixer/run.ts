@@ -343,10 +343,9 @@ export function hardwareFor(o: MixOptions): ActivationHardware {
  * (seed, 'warm-up'). It reads and writes nothing a run uses, so results are unchanged; the worker's
  * first epochs then run compiled code instead of ~0.3 s of interpreted and baseline code.
  */
-export function warmUpChains(partial: Partial<MixOptions>, features: number, classes: number, steps = 24): void {
+export function warmUpChains(partial: Partial<MixOptions>, features: number, classes: number, rounds = 3, steps = 16): void {
   const o = resolveMixOptions(partial);
-  const hw = hardwareFor(o);
-  const net = buildNet(o, hw, features, classes);
+  const net = buildNet(o, hardwareFor(o), features, classes);
   const rng = stream(o.seed, 'warm-up');
   const bs = o.batchSize;
   const x = rng.fillUniform(new Float64Array(bs * features));
@@ -356,14 +355,17 @@ export function warmUpChains(partial: Partial<MixOptions>, features: number, cla
     s.mode = 'mix';
     s.setGates(new Float64Array(s.site.channels).fill(0.5), new Float64Array(s.site.channels).fill(0.25));
   }
-  if (o.photonic) net.photonic.forEach((p, i) => p.refresh(matrixData(net.denses[i]!.W), o.seed, 'warm-up', i));
   const opt = new Adam({ lr: o.finetuneLr });
   const wp = weightParams(net.model);
   const grad = new Float64Array(bs * classes);
-  for (let t = 0; t < steps; t++) {
-    const r = softmaxCrossEntropy(net.model.forward(x, { training: true }), y, bs, classes, grad);
-    net.model.backward(r.grad);
-    opt.step(wp);
+  // a few rounds: the photonic mapping reaches full speed only at its third call or so
+  for (let round = 0; round < rounds; round++) {
+    if (o.photonic) net.photonic.forEach((p, i) => p.refresh(matrixData(net.denses[i]!.W), o.seed, 'warm-up', round, i));
+    for (let t = 0; t < steps; t++) {
+      const r = softmaxCrossEntropy(net.model.forward(x, { training: true }), y, bs, classes, grad);
+      net.model.backward(r.grad);
+      opt.step(wp);
+    }
   }
   net.photonic.forEach((p) => (o.photonic ? p.beginEval(o.seed, 'warm-up-eval') : (p.mode = 'off')));
   net.model.forward(x);

@@ -10,8 +10,8 @@
  *
  * The main thread works one lane itself (a sync run cannot serve a job queue, so every lane gets its
  * jobs up front: plan()). A search and its mixed fine-tuning are separate jobs, so with one budget
- * the lanes run [search, analog] and [digital, mixed] (the mixed job waits for the search entry the
- * other lane posts). Workers start before the data are loaded, so their start-up overlaps loading and
+ * the lanes run [digital, mixed] here and [search, analog] in the worker (the mixed job waits for the
+ * search entry the worker posts). Workers start before the data are loaded, so their start-up overlaps loading and
  * pretraining; while the main thread pretrains they warm up (warmUpChains in run.ts: the JIT
  * compiles the chains' code on a throwaway network). They get the main thread's copy of the data
  * (on SharedArrayBuffers for the npm digits: shared, not copied). With an out dir each thread writes its phases' checkpoint files, so a killed
@@ -111,11 +111,16 @@ function chainDone(store: PhaseStore, opts: Partial<MixOptions>, job: ChainJob):
 
 /**
  * Static plan (each lane gets its jobs up front; the main thread cannot serve a queue while it
- * computes): greedy list scheduling on the epoch counts, searches first (a mixed fine-tuning waits
- * for its search, possibly from another lane: `after`), ties to the lowest lane (0 = this thread).
+ * computes): greedy list scheduling on the epoch counts (a search epoch counted 1.3 fine-tuning
+ * epochs: it runs both activation paths), searches first (a mixed fine-tuning waits for its search,
+ * possibly from another lane: `after`). Ties go to the main thread (lane 0), except for searches:
+ * they go to the highest lane, a worker whose code is already compiled for them (warmUpChains runs
+ * the search configuration while the main thread pretrains); the main thread starts with a chain
+ * closer to what it just ran.
  */
 function plan(pending: readonly ChainJob[], lanes: number, o: MixOptions): ChainJob[][] {
   const ft = o.searchEpochs + o.finetuneEpochs;
+  const searchCost = 1.3 * o.searchEpochs;
   const out: ChainJob[][] = Array.from({ length: lanes }, () => []);
   const free = new Array<number>(lanes).fill(0);
   const searchAt = new Map<number, { lane: number; end: number }>();
@@ -124,10 +129,11 @@ function plan(pending: readonly ChainJob[], lanes: number, o: MixOptions): Chain
   for (const job of order) {
     const s = job.chain === 'mixed' ? searchAt.get(job.budget) : undefined;
     const ready = s?.end ?? 0;
-    let best = 0;
-    for (let k = 1; k < lanes; k++) if (Math.max(free[k]!, ready) < Math.max(free[best]!, ready)) best = k;
-    const cost = job.chain === 'search' ? o.searchEpochs : job.chain === 'mixed' ? o.finetuneEpochs + (s ? 0 : o.searchEpochs) : ft;
-    free[best] = Math.max(free[best]!, ready) + cost + 0.5; // + evaluation, hand-over
+    const start = (k: number) => Math.max(free[k]!, ready);
+    let best = job.chain === 'search' ? lanes - 1 : 0;
+    for (let k = 0; k < lanes; k++) if (start(k) < start(best)) best = k;
+    const cost = job.chain === 'search' ? searchCost : job.chain === 'mixed' ? o.finetuneEpochs + (s ? 0 : searchCost) : ft;
+    free[best] = start(best) + cost + 0.5; // + evaluation, hand-over
     if (job.chain === 'search') searchAt.set(job.budget, { lane: best, end: free[best]! });
     out[best]!.push(s && s.lane !== best ? { ...job, after: `search-${budgetTag(job.budget)}` } : job);
   }
