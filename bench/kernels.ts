@@ -24,7 +24,7 @@ import {
   type KernelBackend,
   type KernelPrecision,
 } from '../src/kernels/index.ts';
-import { Conv2d, Dense, Flatten, MaxPool2d, mlp, ReLU, Sequential, SGD, trainEpoch } from '../src/nn/index.ts';
+import { Adam, Conv2d, Dense, Flatten, MaxPool2d, mlp, ReLU, Sequential, SGD, trainEpoch } from '../src/nn/index.ts';
 
 /** A pure-CPU job: calibrates how much parallel speed-up this machine can give right now. */
 export function spin(n: number): number {
@@ -185,6 +185,29 @@ async function main(): Promise<void> {
     console.log(`  PyTorch: not measured (no python3 that can import torch; apt-get install python3-torch). Issue reference 0.060 s: fastest ${best.label} ${f2(best.t / 0.06)}x`);
   }
   if (dir) rmSync(dir, { recursive: true, force: true });
+
+  // ---- the Adam step over the 784-128-10 MLP's 101,770 parameters ----
+  {
+    const net = mlp([784, 128, 10], { seed: 1 });
+    const params = net.params();
+    for (const p of params) stream(1, 'adam-bench', p.name).fillNormal(p.grad, 0, 0.01);
+    const time = (kernels: 'js' | 'wasm') => {
+      setKernelBackend(kernels);
+      const opt = new Adam({ lr: 1e-3 });
+      opt.step(params);
+      const t: number[] = [];
+      for (let r = 0; r < RUNS; r++) {
+        const t0 = performance.now();
+        for (let k = 0; k < 200; k++) opt.step(params);
+        t.push((performance.now() - t0) / 200);
+      }
+      return median(t);
+    };
+    const tj = time('js');
+    const tw = time('wasm');
+    setKernelBackend('auto');
+    console.log(`\nAdam step, 101,770 parameters (784-128-10), same bits: js ${(1000 * tj).toFixed(0)} us, wasm arena ${(1000 * tw).toFixed(0)} us (${f2(tj / tw)}x)`);
+  }
 
   // ---- test-set evaluation on worker threads ----
   {
