@@ -15,26 +15,14 @@ import { fileURLToPath } from 'node:url';
 import { loadMacamCell } from '../src/devices/macam.ts';
 import { createActivationHardware, type HardwareOptions } from '../src/mixer/hardware.ts';
 import { resolveMixOptions } from '../src/mixer/options.ts';
+import { hardwareOptions } from '../src/mixer/run.ts';
 import { createFusedUnit, type FusedUnit } from '../src/units/fused.ts';
 
 type Solver = 'root' | 'bisect';
 const SOLVERS: Solver[] = ['bisect', 'root'];
 
 function hwOptions(seed: string, boundSolver: Solver): HardwareOptions {
-  const o = resolveMixOptions({});
-  return {
-    seed,
-    fn: o.fn,
-    analogBits: o.analogBits,
-    digitalBits: o.digitalBits,
-    readoutBits: o.readoutBits,
-    cell: o.cell,
-    adc: o.adc,
-    digital: o.digital,
-    variation: o.variation,
-    poolSize: o.poolSize,
-    boundSolver,
-  };
+  return { ...hardwareOptions(resolveMixOptions({})), seed, boundSolver };
 }
 
 function median(a: number[]): number {

@@ -35,7 +35,7 @@ import type { Layer } from '../nn/layer.ts';
 import { layoutForMapping, loadPhotonicCore, photonicEnergy, type PhotonicCore } from '../photonic/index.ts';
 import { loadMixData, type MixData } from './data.ts';
 import { energyModel, energyReport, expectedEnergy, expectedEnergyGrad, hardAssignment, type EnergyReport } from './energy.ts';
-import { createActivationHardware, type ActivationHardware } from './hardware.ts';
+import { createActivationHardware, type ActivationHardware, type HardwareOptions } from './hardware.ts';
 import { budgetHash, budgetTag, type MixOptions, resolveMixOptions, sharedHash } from './options.ts';
 import { PhotonicLayer } from './photonic.ts';
 import { analogProbabilities, relaxedGates, temperature } from './relax.ts';
@@ -320,9 +320,9 @@ function calibrateScales(net: Net, data: Dataset, o: MixOptions, hw: ActivationH
   });
 }
 
-/** The run's activation hardware (programmed column pool; createActivationHardware caches it per option set). */
-export function hardwareFor(o: MixOptions): ActivationHardware {
-  return createActivationHardware({
+/** The activation-hardware options of a run. */
+export function hardwareOptions(o: MixOptions): HardwareOptions {
+  return {
     seed: o.seed,
     fn: o.fn,
     analogBits: o.analogBits,
@@ -333,7 +333,12 @@ export function hardwareFor(o: MixOptions): ActivationHardware {
     digital: o.digital,
     variation: o.variation,
     poolSize: o.poolSize,
-  });
+  };
+}
+
+/** The run's activation hardware (programmed column pool; createActivationHardware caches it per option set). */
+export function hardwareFor(o: MixOptions): ActivationHardware {
+  return createActivationHardware(hardwareOptions(o));
 }
 
 /**

@@ -18,8 +18,8 @@ const post = (m: FromMixWorker) => port.postMessage(m);
 function warmUp(): void {
   // the programmed column pool, as runMix makes it (cached per option set), and the JIT warm-up of
   // the chains' code (run.ts warmUpChains) when the data's shape is known before they arrive
-  hardwareFor(resolveMixOptions(setup.options));
   if (setup.warmShape) warmUpChains(setup.options, ...setup.warmShape);
+  else hardwareFor(resolveMixOptions(setup.options));
 }
 
 const store = new PhaseStore(setup.outDir);

@@ -6,7 +6,7 @@
  * runMix's.
  *
  *  main thread   pretrain ── its lane's chains ──────────── wait ── runMix (assembles from the store)
- *  worker k      start-up (tsx, data, column pool) ── its lane's chains ── post store entries ─┘
+ *  worker k      start-up (column pool, JIT warm-up) ── its lane's chains ── post store entries ─┘
  *
  * The main thread works one lane itself (a sync run cannot serve a job queue, so every lane gets its
  * jobs up front: plan()). A search and its mixed fine-tuning are separate jobs, so with one budget
