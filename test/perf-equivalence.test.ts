@@ -65,6 +65,14 @@ describe('digital path batch', () => {
         const outF = dp.evaluateBatch(Float64Array.of(Number.NaN, 1), new Float64Array(2));
         expect(Object.is(outF[0], dp.evaluate(Number.NaN))).toBe(true);
         expect(outF[1]).toBe(dp.evaluate(1));
+        // lookupBatch: a table read at the Int32Array codes, in one pass (a short table reads NaN)
+        for (const levels of [2 ** dp.bits, 2 ** dp.bits - 3]) {
+          const values = stream(5, 'values', fn).fillNormal(new Float64Array(levels), 0, 1);
+          const xsN = Float64Array.from([...xs, Number.NaN, Infinity, -Infinity]);
+          const codes = dp.evaluateBatch(xsN, new Int32Array(xsN.length));
+          const got = dp.lookupBatch(xsN, values, new Float64Array(xsN.length));
+          expect(sameBits(got, Float64Array.from(codes, (c) => values[c]!))).toBe(0);
+        }
       }
     }
   });
@@ -136,6 +144,47 @@ describe('optimisers', () => {
         }
       }
       expect(sameBits(w, ref)).toBe(0);
+    }
+  });
+});
+
+describe('mixed activation site', () => {
+  it('forward and the gate gradient with S = 1 equal the units one value at a time, bit for bit', () => {
+    const hw = createActivationHardware({ seed: 12, poolSize: 5 });
+    const C = 9;
+    const B = 6;
+    const g = 0.85;
+    const x = stream(5, 'x1').fillUniform(new Float64Array(B * C), -2, 8);
+    const dy = stream(5, 'dy1').fillNormal(new Float64Array(B * C), 0, 1);
+    const dp = hw.digital;
+    const [yLo, yHi] = dp.outputRange;
+    const step = (yHi - yLo) / (2 ** dp.bits - 1);
+    // a fixed assignment (p = 0 channels skip the analog path), and the search (every path evaluated)
+    for (const withGrad of [false, true]) {
+      const site = new MixedActivation({ name: 'act-1', channels: C, hardware: hw });
+      site.mode = 'mix';
+      site.scale = g;
+      const p = Float64Array.of(0, 1, 0.25, 0.6, 0, 1, 0.5, 0.125, 1);
+      site.setGates(p, withGrad ? new Float64Array(C).fill(0.2) : undefined);
+      const y = site.forward(x, B, { training: true });
+      const ref = new Float64Array(B * C);
+      const aRef = new Float64Array(B * C);
+      const dRef = new Float64Array(B * C);
+      for (let b = 0; b < B; b++) {
+        for (let c = 0; c < C; c++) {
+          const i = b * C + c;
+          const u = g * x[i]!;
+          const unit = hw.pool[site.column[c]!]!;
+          aRef[i] = p[c] === 0 && !withGrad ? 0 : unit.codeValue(unit.evaluate(u)) * (1 / g);
+          dRef[i] = (yLo + dp.evaluate(u) * step) * (1 / g);
+          ref[i] = p[c]! * aRef[i]! + (1 - p[c]!) * dRef[i]!;
+        }
+      }
+      expect(sameBits(y, ref)).toBe(0);
+      site.backward(dy, B, { needInputGrad: true });
+      const gg = new Float64Array(C);
+      for (let b = 0; b < B; b++) for (let c = 0; c < C; c++) gg[c] = gg[c]! + (0 + dy[b * C + c]! * (aRef[b * C + c]! - dRef[b * C + c]!));
+      expect(sameBits(site.gateGrad, gg)).toBe(0);
     }
   });
 });

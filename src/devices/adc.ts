@@ -161,39 +161,67 @@ export function adcQuantiser(p: AdcParams): (v: number) => number {
 }
 
 /**
- * A batch form of adcQuantiser for inputs mapped linearly to volts, v = vmin + (x - x0) * vScale:
- * fills `out` with the codes adcQuantiser(p)(v) gives (NaN for a NaN input), bit for bit. The
- * division by the LSB becomes a multiplication by its inverse, which may land one bin off; the edge
- * check against the tabled edge doubles vmin + k * LSB (the same expression quantiseIdeal uses)
+ * Batch forms of adcQuantiser for inputs mapped linearly to volts, v = vmin + (x - x0) * vScale
+ * (adcLinearBatch):
+ *  - `codes` fills `out` with the codes adcQuantiser(p)(v) gives (NaN for a NaN input), bit for bit;
+ *  - `lookup` maps each code through tables in the same pass: out[i] = values[map[code]] (a NaN
+ *    input reads values[nanIndex]), for converters followed by fixed logic (digital-path.ts).
+ * The division by the LSB becomes a multiplication by its inverse, which may land one bin off; the
+ * edge check against the tabled edge doubles vmin + k * LSB (the same expression quantiseIdeal uses)
  * then moves it to the same bin, as it does for the division's own rounding.
  */
-export function adcLinearBatchQuantiser(p: AdcParams, x0: number, vScale: number): (xs: Float64Array, out: Float64Array | Int32Array) => void {
+export interface LinearAdcBatch {
+  codes(xs: Float64Array, out: Float64Array | Int32Array): void;
+  lookup(xs: Float64Array, map: Int32Array, values: Float64Array, nanIndex: number, out: Float64Array): void;
+}
+
+/** The state of one linear batch quantiser (adcLinearBatch). */
+interface LinearAdc {
+  readonly vmin: number;
+  readonly inv: number;
+  readonly maxCode: number;
+  readonly g: number;
+  readonly off: number;
+  readonly ideal: boolean;
+  readonly x0: number;
+  readonly vScale: number;
+  /** vmin + k LSB, k = 0 .. maxCode + 2 */
+  readonly edge: Float64Array;
+}
+
+/** The code of input x (NaN for NaN): quantiseIdeal's decisions with the multiply and the tabled edges. */
+function linearCode(a: LinearAdc, x: number): number {
+  const vmin = a.vmin;
+  let v = vmin + (x - a.x0) * a.vScale;
+  if (!a.ideal) v = vmin + a.g * (v - vmin) + a.off;
+  if (!(v >= vmin)) return v !== v ? Number.NaN : 0;
+  const maxCode = a.maxCode;
+  let c = Math.floor((v - vmin) * a.inv);
+  if (c > maxCode + 1) return maxCode;
+  const edge = a.edge;
+  if (c > 0 && v < edge[c]!) c -= 1;
+  else if (v >= edge[c + 1]!) c += 1;
+  return c < 0 ? 0 : c > maxCode ? maxCode : c;
+}
+
+export function adcLinearBatch(p: AdcParams, x0: number, vScale: number): LinearAdcBatch {
   const lsb = adcLsb(p);
-  const inv = 1 / lsb;
   const maxCode = 2 ** p.bits - 1;
   const g = 1 + p.gainError;
   const off = p.offset;
-  const vmin = p.vmin;
-  const ideal = g === 1 && off === 0;
   const edge = new Float64Array(maxCode + 3);
-  for (let k = 0; k < edge.length; k++) edge[k] = vmin + k * lsb;
-  return (xs, out) => {
-    for (let i = 0; i < xs.length; i++) {
-      let v = vmin + (xs[i]! - x0) * vScale;
-      if (!ideal) v = vmin + g * (v - vmin) + off;
-      if (!(v >= vmin)) {
-        out[i] = v !== v ? Number.NaN : 0;
-        continue;
+  for (let k = 0; k < edge.length; k++) edge[k] = p.vmin + k * lsb;
+  const a: LinearAdc = { vmin: p.vmin, inv: 1 / lsb, maxCode, g, off, ideal: g === 1 && off === 0, x0, vScale, edge };
+  return {
+    codes(xs, out) {
+      for (let i = 0; i < xs.length; i++) out[i] = linearCode(a, xs[i]!);
+    },
+    lookup(xs, map, values, nanIndex, out) {
+      for (let i = 0; i < xs.length; i++) {
+        const c = linearCode(a, xs[i]!);
+        out[i] = values[c === c ? map[c]! : nanIndex]!;
       }
-      let c = Math.floor((v - vmin) * inv);
-      if (c > maxCode + 1) {
-        out[i] = maxCode;
-        continue;
-      }
-      if (c > 0 && v < edge[c]!) c -= 1;
-      else if (v >= edge[c + 1]!) c += 1;
-      out[i] = c < 0 ? 0 : c > maxCode ? maxCode : c;
-    }
+    },
   };
 }
 

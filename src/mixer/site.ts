@@ -18,6 +18,7 @@
 import { Scratch, type ActivationSite, type BackwardOptions, type ForwardOptions } from '../nn/layer.ts';
 import type { Param } from '../nn/param.ts';
 import { type Activation, getActivation } from '../units/activations.ts';
+import { lookupCode, type TransferLookup } from '../units/fused.ts';
 import type { ActivationHardware } from './hardware.ts';
 
 export type Granularity = 'channel' | 'layer';
@@ -64,7 +65,7 @@ export class MixedActivation implements ActivationSite {
   private readonly derivBuf = new Scratch();
   private readonly dxBuf = new Scratch();
   private readonly gatherBuf = new Scratch();
-  private codes = new Int32Array(0);
+  private lookups: TransferLookup[] | undefined;
   private a: Float64Array = new Float64Array(0);
   private d: Float64Array = new Float64Array(0);
   private deriv: Float64Array = new Float64Array(0);
@@ -121,6 +122,15 @@ export class MixedActivation implements ActivationSite {
     return t;
   }
 
+  /** The TransferLookup of every channel's pool column. */
+  private columnLookups(): readonly TransferLookup[] {
+    if (!this.lookups) {
+      const pool = this.hardware.pool;
+      this.lookups = Array.from(this.column, (k) => pool[k]!.lookup);
+    }
+    return this.lookups;
+  }
+
   /** Logit index of channel c. */
   logitOf(c: number): number {
     return this.granularity === 'layer' ? 0 : c;
@@ -171,50 +181,37 @@ export class MixedActivation implements ActivationSite {
     const a = this.aBuf.get(n);
     const d = this.dBuf.get(n);
     const deriv = this.derivBuf.get(n);
-    // straight-through derivative and the scaled input (kept in deriv's buffer first: u = g z)
-    const u = this.gatherBuf.get(2 * n);
-    const uAll = u.subarray(0, n);
+    // the scaled input u = g z and the straight-through derivative
+    const u = this.gatherBuf.get(n);
+    const df = fn.df;
     for (let i = 0; i < n; i++) {
       const ui = g * x[i]!;
-      uAll[i] = ui;
-      deriv[i] = ui >= xLo && ui <= xHi ? fn.df(ui) : 0;
+      u[i] = ui;
+      deriv[i] = ui >= xLo && ui <= xHi ? df(ui) : 0;
     }
-    if (this.codes.length < n) this.codes = new Int32Array(n);
-    const codes = this.codes.subarray(0, n);
-    if (anyDigital) {
-      this.hardware.digital.evaluateBatch(uAll, codes);
-      const tab = this.digitalLevels(inv);
-      for (let i = 0; i < n; i++) d[i] = tab[codes[i]!]!;
-    } else d.fill(0);
+    // digital: the decoded output of every element's code, in one pass
+    if (anyDigital) this.hardware.digital.lookupBatch(u, this.digitalLevels(inv), d);
+    else d.fill(0);
     if (anyAnalog) {
-      const col = u.subarray(n, n + batch * S);
-      const colCodes = codes.subarray(0, batch * S);
-      const pool = this.hardware.pool;
+      // analog: each element through its channel's column (lookupCode, as unit.evaluateBatch reads
+      // it), decoded; channels with p = 0 (and no gate gradient) read 0
       const levels = this.analogLevels(inv);
       const L = this.analogCount;
+      const lookups = this.columnLookups();
       const CS = C * S;
       for (let c = 0; c < C; c++) {
-        if (gates[c]! === 0 && !this.dpda) {
-          for (let b = 0; b < batch; b++) a.fill(0, (b * C + c) * S, (b * C + c + 1) * S);
-          continue;
-        }
-        const k = this.column[c]!;
-        const unit = pool[k]!;
-        const t0 = k * L;
+        const skip = gates[c]! === 0 && !this.dpda;
+        const t = lookups[c]!;
+        const base = this.column[c]! * L;
         if (S === 1) {
-          for (let b = 0, o = c; b < batch; b++, o += CS) col[b] = uAll[o]!;
-          unit.evaluateBatch(col, colCodes);
-          for (let b = 0, o = c; b < batch; b++, o += CS) a[o] = levels[t0 + colCodes[b]!]!;
+          if (skip) for (let o = c; o < n; o += C) a[o] = 0;
+          else for (let o = c; o < n; o += C) a[o] = levels[base + lookupCode(t, u[o]!)]!;
           continue;
         }
         for (let b = 0; b < batch; b++) {
-          const o = (b * C + c) * S;
-          for (let s = 0; s < S; s++) col[b * S + s] = uAll[o + s]!;
-        }
-        unit.evaluateBatch(col, colCodes);
-        for (let b = 0; b < batch; b++) {
-          const o = (b * C + c) * S;
-          for (let s = 0; s < S; s++) a[o + s] = levels[t0 + colCodes[b * S + s]!]!;
+          const o = b * CS + c * S;
+          if (skip) for (let s = 0; s < S; s++) a[o + s] = 0;
+          else for (let s = 0; s < S; s++) a[o + s] = levels[base + lookupCode(t, u[o + s]!)]!;
         }
       }
     } else a.fill(0);
@@ -226,11 +223,10 @@ export class MixedActivation implements ActivationSite {
         }
       }
     } else {
-      for (let b = 0; b < batch; b++) {
+      for (let b = 0, o = 0; b < batch; b++) {
         for (let c = 0; c < C; c++) {
           const p = gates[c]!;
-          const o = (b * C + c) * S;
-          for (let s = 0; s < S; s++) y[o + s] = p * a[o + s]! + (1 - p) * d[o + s]!;
+          for (let s = 0; s < S; s++, o++) y[o] = p * a[o]! + (1 - p) * d[o]!;
         }
       }
     }
@@ -254,12 +250,17 @@ export class MixedActivation implements ActivationSite {
     if (this.mode === 'mix') {
       const a = this.a;
       const d = this.d;
-      for (let b = 0; b < batch; b++) {
-        for (let c = 0; c < C; c++) {
-          const o = (b * C + c) * S;
-          let s0 = 0;
-          for (let s = 0; s < S; s++) s0 += dy[o + s]! * (a[o + s]! - d[o + s]!);
-          this.gateGrad[c] = this.gateGrad[c]! + s0;
+      const gg = this.gateGrad;
+      if (S === 1) {
+        // the same sums as below: gg_c + (0 + term), each term added in batch order
+        for (let b = 0, o = 0; b < batch; b++) for (let c = 0; c < C; c++, o++) gg[c] = gg[c]! + (0 + dy[o]! * (a[o]! - d[o]!));
+      } else {
+        for (let b = 0, o = 0; b < batch; b++) {
+          for (let c = 0; c < C; c++) {
+            let s0 = 0;
+            for (let s = 0; s < S; s++, o++) s0 += dy[o]! * (a[o]! - d[o]!);
+            gg[c] = gg[c]! + s0;
+          }
         }
       }
       const dpda = this.dpda;

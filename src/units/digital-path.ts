@@ -30,7 +30,7 @@ import {
   adcParamsOf,
   adcNoiseSigma,
   adcQuantise,
-  adcLinearBatchQuantiser,
+  adcLinearBatch,
 } from '../devices/adc.ts';
 import {
   DIGITAL_FUNCTIONS,
@@ -100,6 +100,12 @@ export interface DigitalPath {
   evaluate(x: number, rng?: Rng): number;
   /** output codes of a batch into `out` (new Int32Array when omitted); noise drawn in input order */
   evaluateBatch<T extends Int32Array | Float64Array = Int32Array>(xs: Float64Array, out?: T, rng?: Rng): T;
+  /**
+   * out[i] = values[code of xs[i]] in one pass (no noise): what reading a table indexed by output
+   * code at the Int32Array codes of evaluateBatch gives, element for element (a table too short reads
+   * NaN). For hot loops that decode every output (the mixer's activation sites).
+   */
+  lookupBatch(xs: Float64Array, values: Float64Array, out: Float64Array): Float64Array;
   /** output level of a code (codeToValue over outputRange) */
   decode(code: number): number;
   energyPerActivation(): DigitalPathEnergy;
@@ -172,7 +178,7 @@ export function createDigitalPath(opts: DigitalPathOptions): DigitalPath {
   // Batch fast path (no noise): the output code is a function of the ADC code alone, so it is looked
   // up in a table of q(f(reconstruct(k))) over the 2^adcBits codes (built on first use; the same
   // values `evaluate` computes, element by element). Wider ADCs compute it directly.
-  const quantiseBatch = adcLinearBatchQuantiser(adc, xLo, vScale);
+  const linear = adcLinearBatch(adc, xLo, vScale);
   let scratch = new Float64Array(0);
   const noisy = adcNoiseSigma(adc) > 0;
   let lut: Int32Array | Float64Array | undefined;
@@ -189,6 +195,7 @@ export function createDigitalPath(opts: DigitalPathOptions): DigitalPath {
     return lut;
   };
 
+  let codeMap: { map: Int32Array; nan: number } | undefined;
   let energy: DigitalPathEnergy | undefined;
   const path: DigitalPath = {
     fn,
@@ -213,12 +220,25 @@ export function createDigitalPath(opts: DigitalPathOptions): DigitalPath {
       }
       const table = outputLut();
       const codes = scratch.length >= xs.length ? scratch : (scratch = new Float64Array(xs.length));
-      quantiseBatch(xs, codes);
+      linear.codes(xs, codes);
       for (let i = 0; i < xs.length; i++) {
         const k = codes[i]!;
         o[i] = k === k ? table[k]! : q(f(reconstruct(k)));
       }
       return o;
+    },
+    lookupBatch(xs: Float64Array, values: Float64Array, out: Float64Array): Float64Array {
+      if (out.length < xs.length) throw new RangeError(`lookupBatch: out has ${out.length} entries, need ${xs.length}`);
+      if (adcBits > 16) {
+        const codes = path.evaluateBatch(xs, new Int32Array(xs.length));
+        for (let i = 0; i < xs.length; i++) out[i] = values[codes[i]!]!;
+        return out;
+      }
+      // the output codes evaluateBatch stores into an Int32Array (ToInt32 of the table entries, and
+      // of the element path's code for a NaN input)
+      const { map, nan } = (codeMap ??= { map: Int32Array.from(outputLut()), nan: q(f(reconstruct(Number.NaN))) | 0 });
+      linear.lookup(xs, map, values, nan, out);
+      return out;
     },
     decode: (code: number) => codeToValue(code, bits, yLo, yHi),
     energyPerActivation(): DigitalPathEnergy {

@@ -106,6 +106,33 @@ export interface Transfer {
   codes: Int32Array;
 }
 
+/**
+ * The actual transfer of a unit in O(1) lookup form: the input clamped to [x0, x1], a bucket table
+ * (bucketScale buckets per unit of x) gives the segment at each bucket's left edge, then at most a few
+ * steps forward over the breakpoints inside the bucket; codes[segment] is the code.
+ */
+export interface TransferLookup {
+  readonly x0: number;
+  readonly x1: number;
+  readonly bucketScale: number;
+  readonly bucketSeg: Int32Array;
+  readonly breakpoints: Float64Array;
+  readonly codes: Int32Array;
+}
+
+/** The code of x through a TransferLookup (transferCode's result, in O(1)). */
+export function lookupCode(t: TransferLookup, x: number): number {
+  const x0 = t.x0;
+  const x1 = t.x1;
+  if (x < x0) x = x0;
+  else if (x > x1) x = x1;
+  const bp = t.breakpoints;
+  const n = bp.length;
+  let s = t.bucketSeg[((x - x0) * t.bucketScale) | 0]!;
+  while (s < n && bp[s]! <= x) s++;
+  return t.codes[s]!;
+}
+
 export interface FusedUnit {
   readonly kind: 'fused-macam';
   readonly fn: Activation;
@@ -129,6 +156,8 @@ export interface FusedUnit {
   evaluate(x: number): number;
   /** batch path over Float64Array inputs */
   evaluateBatch(xs: Float64Array, out?: Int32Array): Int32Array;
+  /** the actual transfer as evaluateBatch reads it (lookupCode): for loops over many units' inputs */
+  readonly lookup: TransferLookup;
   /** value of a code on the output scale */
   codeValue(code: number): number;
 }
@@ -441,6 +470,7 @@ export function createFusedUnit(opts: FusedUnitOptions): FusedUnit {
     while (sg > 0 && bp[sg - 1]! > edge - 1e-12 * Math.max(1, Math.abs(edge))) sg--;
     bucketSeg[b] = sg;
   }
+  const lookup: TransferLookup = { x0, x1, bucketScale, bucketSeg, breakpoints: bp, codes: cs };
   const unit: FusedUnit = {
     kind: 'fused-macam',
     fn,
@@ -457,19 +487,10 @@ export function createFusedUnit(opts: FusedUnitOptions): FusedUnit {
     drive,
     evaluate: (x) => transferCode(actual, x, xr),
     evaluateBatch(xs, out = new Int32Array(xs.length)) {
-      // O(1) lookup: a bucket table gives the segment at each bucket's left edge, then at most a
-      // few steps forward over the breakpoints inside the bucket
-      const n = bp.length;
-      for (let i = 0; i < xs.length; i++) {
-        let x = xs[i]!;
-        if (x < x0) x = x0;
-        else if (x > x1) x = x1;
-        let s = bucketSeg[((x - x0) * bucketScale) | 0]!;
-        while (s < n && bp[s]! <= x) s++;
-        out[i] = cs[s]!;
-      }
+      for (let i = 0; i < xs.length; i++) out[i] = lookupCode(lookup, xs[i]!);
       return out;
     },
+    lookup,
     codeValue: (c) => yr[0] + (c * (yr[1] - yr[0])) / maxCode,
   };
   return unit;
