@@ -72,9 +72,10 @@ export interface RunHooks {
  * The phase chains that depend only on the pretrained state (and on nothing of each other):
  * 'digital' (digital fine-tuning + its evaluation), 'analog' (the same, all-analog) and 'mixed'
  * (search, mixed fine-tuning, evaluation of the mixed network; one per budget). 'search' is the
- * first part of 'mixed' alone ('mixed' after it only fine-tunes and evaluates).
+ * first part of 'mixed' alone ('mixed' after it only fine-tunes and evaluates). 'float' is the
+ * test-set evaluation of the pretrained float network alone.
  */
-export type Chain = 'digital' | 'analog' | 'search' | 'mixed';
+export type Chain = 'digital' | 'analog' | 'search' | 'mixed' | 'float';
 
 export interface EpochLog {
   epoch: number;
@@ -447,6 +448,7 @@ export function chainKey(partial: Partial<MixOptions>, chain: Chain): { name: st
   const o = resolveMixOptions(partial);
   if (chain === 'mixed') return { name: `eval-mixed-${budgetTag(o.budget)}`, hash: budgetHash(o) };
   if (chain === 'search') return { name: `search-${budgetTag(o.budget)}`, hash: budgetHash(o) };
+  if (chain === 'float') return { name: 'eval-float', hash: sharedHash(o) };
   return { name: `eval-${chain}`, hash: sharedHash(o) };
 }
 
@@ -657,6 +659,7 @@ function pipeline(partial: Partial<MixOptions>, hooks: RunHooks, only?: Chain, p
     if (only === 'digital') evaluate('digital', hs, digitalPhase(), allD);
     else if (only === 'analog') evaluate('analog', hs, analogPhase(), allA);
     else if (only === 'search') searchPhase();
+    else if (only === 'float') evaluate('float', hs, pre, allD, true);
     else {
       const s = searchPhase();
       evaluate(mixName, hb, mixedPhase(s), gatesOf(s.assignment!));

@@ -10,8 +10,9 @@
  *
  * The main thread works one lane itself (a sync run cannot serve a job queue, so every lane gets its
  * jobs up front: plan()). A search and its mixed fine-tuning are separate jobs, so with one budget
- * the lanes run [digital, mixed] here and [search, analog] in the worker (the mixed job waits for the
- * search entry the worker posts). Workers start before the data are loaded, so their start-up overlaps loading and
+ * the lanes run [digital, mixed] here and [search, analog, float evaluation] in the worker (the mixed
+ * job waits for the search entry the worker posts; the main thread's lane starts slower, see
+ * MAIN_COLD_START). Workers start before the data are loaded, so their start-up overlaps loading and
  * pretraining; while the main thread pretrains they warm up (warmUpChains in run.ts: the JIT
  * compiles the chains' code on a throwaway network). They get the main thread's copy of the data
  * (on SharedArrayBuffers for the npm digits: shared, not copied). With an out dir each thread writes its phases' checkpoint files, so a killed
@@ -118,13 +119,18 @@ function chainDone(store: PhaseStore, opts: Partial<MixOptions>, job: ChainJob):
  * the search configuration while the main thread pretrains); the main thread starts with a chain
  * closer to what it just ran.
  */
+/** Epochs the main thread's first chain takes longer than a worker's (first photonic refreshes uncompiled; measured ~1.5). */
+const MAIN_COLD_START = 1.5;
+
 function plan(pending: readonly ChainJob[], lanes: number, o: MixOptions): ChainJob[][] {
   const ft = o.searchEpochs + o.finetuneEpochs;
   const searchCost = 1.3 * o.searchEpochs;
   const out: ChainJob[][] = Array.from({ length: lanes }, () => []);
+  // the main thread starts its lane cold (it pretrained while the workers compiled the chains' code)
   const free = new Array<number>(lanes).fill(0);
+  free[0] = MAIN_COLD_START;
   const searchAt = new Map<number, { lane: number; end: number }>();
-  const rank = { search: 0, digital: 1, analog: 1, mixed: 2 } as const;
+  const rank = { search: 0, digital: 1, analog: 1, mixed: 2, float: 3 } as const;
   const order = [...pending].sort((a, b) => rank[a.chain] - rank[b.chain]);
   for (const job of order) {
     const s = job.chain === 'mixed' ? searchAt.get(job.budget) : undefined;
@@ -132,7 +138,7 @@ function plan(pending: readonly ChainJob[], lanes: number, o: MixOptions): Chain
     const start = (k: number) => Math.max(free[k]!, ready);
     let best = job.chain === 'search' ? lanes - 1 : 0;
     for (let k = 0; k < lanes; k++) if (start(k) < start(best)) best = k;
-    const cost = job.chain === 'search' ? searchCost : job.chain === 'mixed' ? o.finetuneEpochs + (s ? 0 : searchCost) : ft;
+    const cost = job.chain === 'float' ? 0 : job.chain === 'search' ? searchCost : job.chain === 'mixed' ? o.finetuneEpochs + (s ? 0 : searchCost) : ft;
     free[best] = start(best) + cost + 0.5; // + evaluation, hand-over
     if (job.chain === 'search') searchAt.set(job.budget, { lane: best, end: free[best]! });
     out[best]!.push(s && s.lane !== best ? { ...job, after: `search-${budgetTag(job.budget)}` } : job);
@@ -161,10 +167,13 @@ export async function runChainsParallel(
       { chain: 'search' as const, budget: b },
       { chain: 'mixed' as const, budget: b },
     ]),
+    { chain: 'float', budget: budgets[0]! },
   ];
   // a search done (or a mixed chain done) needs no job; a mixed chain done needs no search
   const todo = () => jobs.filter((j) => !chainDone(store, opts, j) && !(j.chain === 'search' && chainDone(store, opts, { ...j, chain: 'mixed' })));
-  const maxLanes = Math.min(threads, todo().filter((j) => j.chain !== 'search').length);
+  // searches and the float evaluation are short: they do not count as a lane's work of their own
+  const laneWork = (j: ChainJob) => j.chain !== 'search' && j.chain !== 'float';
+  const maxLanes = Math.min(threads, todo().filter(laneWork).length);
   const log = hooks.log ?? (() => {});
   const failures: string[] = [];
   const { budget: _b, ...shared } = opts;
@@ -207,7 +216,7 @@ export async function runChainsParallel(
   try {
     runMixStage(first, { ...hooks, stopAfter: 'pretrain' }, { data });
     const pending = todo();
-    const lanes = Math.min(maxLanes, pending.filter((j) => j.chain !== 'search').length);
+    const lanes = Math.min(maxLanes, pending.filter(laneWork).length);
     if (lanes <= 1) return data;
     const lanePlan = plan(pending, lanes, o);
     const entries = store.entries();
