@@ -3,7 +3,8 @@
  * than every source file; the bundle and the sources give the same results, worker threads included.
  * Under CI (a fresh `npm ci`) the bundle must exist and be used.
  */
-import { readdirSync, statSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './helpers/cli.ts';
@@ -48,4 +49,61 @@ describe('CLI bundle', () => {
     expect(a.accuracy.mixed).toBeGreaterThan(0.5);
     expect(fromBundle.stdout).toBe(fromSources.stdout);
   });
+});
+
+/** The transparent-huge-page mode of this kernel ('always', 'madvise', 'never'), or undefined. */
+function thpMode(): string | undefined {
+  try {
+    return /\[(\w+)\]/.exec(readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8'))?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+describe('CLI restart with huge-page malloc', () => {
+  const wanted = process.platform === 'linux' && thpMode() !== undefined && thpMode() !== 'never';
+  const memoryOf = (env: Record<string, string>) => {
+    const r = runCli(['doctor', '--json'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    return (JSON.parse(r.stdout) as { memory: string }).memory;
+  };
+
+  it('runs the command with GLIBC_TUNABLES glibc.malloc.hugetlb=1 where THP exists; FUSEMIX_HUGEPAGES=off does not', () => {
+    expect(memoryOf({ FUSEMIX_HUGEPAGES: 'off' })).toMatch(/^4 KiB malloc pages/);
+    if (wanted) expect(memoryOf({})).toMatch(/^malloc on transparent huge pages \(GLIBC_TUNABLES glibc\.malloc\.hugetlb=1/);
+    else expect(memoryOf({})).toMatch(/^(4 KiB malloc pages|system default pages)/);
+    // a tunable the user set is kept, the huge-page one added
+    const r = runCli(['doctor', '--json'], { env: { GLIBC_TUNABLES: 'glibc.malloc.trim_threshold=1048576' } });
+    expect(r.code, r.stderr).toBe(0);
+  });
+
+  it('passes arguments, output and the exit status through, and a signal to the parent ends the child', async () => {
+    const bad = runCli(['mix', '--budget', '7']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/budget/);
+    expect(runCli(['--version']).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    if (!wanted) return;
+    // a long run, killed with SIGTERM after its child has started: both are gone, status by signal
+    const parent = spawn(process.execPath, [join(ROOT, 'bin', 'fusemix.js'), 'mix', '-q', '--threads', '1'], { stdio: 'ignore' });
+    let child: number | undefined;
+    for (let t = 0; t < 100 && child === undefined; t++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const ps = spawnSync('ps', ['-o', 'pid=', '--ppid', String(parent.pid)], { encoding: 'utf8' });
+      child = Number(ps.stdout.trim().split('\n')[0]) || undefined;
+    }
+    expect(child, 'the restarted node process').toBeDefined();
+    const exited = new Promise<{ code: number | null; signal: string | null }>((r) => parent.on('exit', (code, signal) => r({ code, signal })));
+    parent.kill('SIGTERM');
+    const st = await exited;
+    expect(st.signal ?? st.code).toBe('SIGTERM');
+    const alive = () => {
+      try {
+        process.kill(child!, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    expect(alive()).toBe(false);
+  }, 60_000);
 });

@@ -104,6 +104,8 @@ export const doctorCommand: CommandModule<GlobalArgs, DoctorArgs> = {
       threads: getDefaultThreads(),
       /** bundle: build/js (scripts/bundle.mjs, made on npm install); sources: src/ through tsx */
       runtime: runningFromBundle() ? 'bundle (build/js)' : 'sources (tsx)',
+      /** large malloc blocks on transparent huge pages (bin/fusemix.js restarts node with the glibc tunable) */
+      memory: memoryPages(),
       kernels: {
         active: active.name,
         choice: kernelChoice(),
@@ -126,6 +128,7 @@ export const doctorCommand: CommandModule<GlobalArgs, DoctorArgs> = {
       return;
     }
     say(args, `fusemix ${report.fusemix}, node ${report.node} (V8 ${report.v8}), ${report.platform}, ${report.cores} cores (${report.cpu}), worker threads ${report.threads}, running from ${report.runtime}`);
+    say(args, `memory: ${report.memory}`);
     say(args, `kernels: ${active.name} active (${report.kernels.choice === 'auto' ? `auto, order ${AUTO_ORDER.join(' > ')}` : 'forced'}), precision ${report.kernels.precision}`);
     say(
       args,
@@ -144,3 +147,18 @@ export const doctorCommand: CommandModule<GlobalArgs, DoctorArgs> = {
     say(args, `spice engines: wasm ${report.spice.wasm}; ngspice ${report.spice.ngspice}`);
   },
 };
+
+/** Whether glibc's malloc is asked for transparent huge pages (GLIBC_TUNABLES, set by bin/fusemix.js). */
+function memoryPages(): string {
+  if (platform() !== 'linux') return 'system default pages';
+  let thp = 'unknown';
+  try {
+    thp = /\[(\w+)\]/.exec(readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8'))?.[1] ?? 'unknown';
+  } catch {
+    thp = 'not available';
+  }
+  const tunable = /glibc\.malloc\.hugetlb=(\d)/.exec(process.env.GLIBC_TUNABLES ?? '')?.[1];
+  if (tunable === '1' && thp !== 'never' && thp !== 'not available') return `malloc on transparent huge pages (GLIBC_TUNABLES glibc.malloc.hugetlb=1, THP ${thp})`;
+  const why = process.env.FUSEMIX_HUGEPAGES === 'off' ? 'FUSEMIX_HUGEPAGES=off' : thp === 'never' || thp === 'not available' ? `THP ${thp}` : 'not started through bin/fusemix.js';
+  return `4 KiB malloc pages (${why})`;
+}
