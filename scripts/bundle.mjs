@@ -6,6 +6,10 @@
 // URLs relative to a module (PACKAGE_ROOT, asm/build/kernels.wasm) resolve the same; entry names are
 // the source basenames (src/core/modules.ts siblingModule maps './x' to x.ts or x.mjs). If esbuild is
 // missing or fails, it says so and exits 0 (or 1 with --strict): fusemix then runs from sources.
+// The JavaScript dependencies are bundled too (resolving and translating each package through node's
+// ESM loader cost ~0.1 s per process and per worker), except what must stay a package: koffi (native
+// binary), eecircuit-engine (loaded in its own worker), mathjs (loaded lazily, only for unit strings)
+// and the build tools.
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +29,8 @@ try {
 } catch (e) {
   skip(`esbuild is not installed: ${String(e.message).split('\n')[0]}`);
 }
+
+const EXTERNAL = ['koffi', 'eecircuit-engine', 'mathjs', 'tsx', 'esbuild', 'assemblyscript'];
 
 const ENTRIES = {
   main: 'src/cli/main.ts',
@@ -46,7 +52,7 @@ try {
     format: 'esm',
     platform: 'node',
     target: 'node20',
-    packages: 'external',
+    external: EXTERNAL,
     outExtension: { '.js': '.mjs' },
     chunkNames: 'chunk-[hash]',
     sourcemap: 'linked',
