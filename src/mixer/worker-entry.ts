@@ -1,12 +1,14 @@
 /**
  * Worker side of runMixParallel / runParetoParallel (./worker.ts). While the main thread pretrains,
  * the thread programs the activation hardware (runMix's own call, same seeded inputs, so the same
- * columns); then it receives the data (the main thread's copy), the finished pretraining state and a
- * list of chains, runs them one after another with runMixStage and posts back the store entries each
- * made (phase states and evaluations; with an out dir it writes their checkpoint files itself).
+ * columns) and loads the data (setup.loadsData; else they come with the jobs); then it receives the
+ * finished pretraining state and a list of chains, runs them one after another with runMixStage and
+ * posts back the store entries each made (phase states and evaluations; with an out dir it writes
+ * their checkpoint files itself).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { setKernelBackend, setKernelPrecision, type KernelName, type KernelPrecision } from '../kernels/backend.ts';
+import { loadMixData, type MixData } from './data.ts';
 import { resolveMixOptions } from './options.ts';
 import { type Chain, hardwareFor, PhaseStore, runMixStage, warmUpChains } from './run.ts';
 import type { FromMixWorker, MixWorkerSetup, ToMixWorker } from './worker.ts';
@@ -20,6 +22,16 @@ function warmUp(): void {
   // the chains' code (run.ts warmUpChains) when the data's shape is known before they arrive
   if (setup.warmShape) warmUpChains(setup.options, ...setup.warmShape);
   else hardwareFor(resolveMixOptions(setup.options));
+}
+
+let own: MixData | undefined;
+/** The data this thread loads itself (setup.loadsData): exactly the main thread's loadMixData. */
+function ownData(): MixData {
+  if (!own) {
+    const o = resolveMixOptions(setup.options);
+    own = loadMixData(o.data, o.seed, o.nTest);
+  }
+  return own;
 }
 
 const store = new PhaseStore(setup.outDir);
@@ -43,7 +55,7 @@ async function runJobs(m: Extract<ToMixWorker, { type: 'jobs' }>): Promise<void>
     if (job.after && !has(job.after)) await new Promise<void>((r) => waiting.set(job.after!, r));
     const logs: string[] = [];
     const hooks = { store, ...(setup.outDir ? { outDir: setup.outDir } : {}), log: (l: string) => logs.push(l) };
-    runMixStage({ ...setup.options, budget: job.budget }, hooks, { data: m.data, chain: job.chain as Chain });
+    runMixStage({ ...setup.options, budget: job.budget }, hooks, { data: m.data ?? ownData(), chain: job.chain as Chain });
     const fresh = store.entries().filter(([k]) => !known.has(k));
     for (const [k] of fresh) known.add(k);
     post({ type: 'chain', id: m.id, job, entries: fresh, logs });
@@ -56,6 +68,8 @@ try {
   let warm: Error | undefined;
   try {
     warmUp();
+    // while the main thread still pretrains
+    if (setup.loadsData) ownData();
   } catch (e) {
     // reported with the jobs (the main thread raises the same error itself)
     warm = e as Error;

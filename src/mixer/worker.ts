@@ -14,8 +14,9 @@
  * job waits for the search entry the worker posts; the main thread's lane starts slower, see
  * MAIN_COLD_START). Workers start before the data are loaded, so their start-up overlaps loading and
  * pretraining; while the main thread pretrains they warm up (warmUpChains in run.ts: the JIT
- * compiles the chains' code on a throwaway network). They get the main thread's copy of the data
- * (on SharedArrayBuffers for the npm digits: shared, not copied). With an out dir each thread writes its phases' checkpoint files, so a killed
+ * compiles the chains' code on a throwaway network). The npm digits each thread decodes itself
+ * from the cached byte codes (~0.1 s, in a worker's idle time: plain arrays are faster to fill and
+ * to gather batches from than SharedArrayBuffers); other data come with the jobs (a copy). With an out dir each thread writes its phases' checkpoint files, so a killed
  * run resumes as before; chains complete in the store or the out dir are not rerun. A failing worker
  * is not fatal: its missing chains run afterwards in the main thread (which raises any error there
  * with its proper type).
@@ -44,10 +45,15 @@ export interface MixWorkerSetup {
   outDir?: string;
   /** features and classes of the data, when known before loading them (the npm digits): the JIT warm-up's shape */
   warmShape?: [number, number];
+  /**
+   * the worker loads the data itself, after its warm-up (the npm digits: decoded from the cached
+   * byte codes in ~0.1 s, the same numbers as the main thread's copy); else they come with the jobs
+   */
+  loadsData?: boolean;
 }
 export type ToMixWorker =
-  /** the data (the main thread's copy: loading it again costs ~1 s), store entries (pretrain, ...), the lane's jobs */
-  | { type: 'jobs'; id: number; data: MixData; entries: Array<[string, unknown]>; jobs: ChainJob[] }
+  /** the data (the main thread's copy, unless the worker loads its own), store entries (pretrain, ...), the lane's jobs */
+  | { type: 'jobs'; id: number; data?: MixData; entries: Array<[string, unknown]>; jobs: ChainJob[] }
   /** entries another lane finished (a search) */
   | { type: 'entries'; entries: Array<[string, unknown]> }
   /** a lane failed: stop waiting for entries (a mixed chain then runs its search itself) */
@@ -182,7 +188,7 @@ export async function runChainsParallel(
     precision: getKernelPrecision(),
     options: shared,
     ...(hooks.outDir ? { outDir: hooks.outDir } : {}),
-    ...(o.data === 'mnist' ? { warmShape: [784, 10] as [number, number] } : {}),
+    ...(o.data === 'mnist' ? { warmShape: [784, 10] as [number, number], loadsData: true } : {}),
   };
   const workers: Lane[] = [];
   // entries this thread waits for (a search in a worker's lane); all released when a worker fails
@@ -221,7 +227,7 @@ export async function runChainsParallel(
     if (lanes <= 1) return data;
     const lanePlan = plan(pending, lanes, o);
     const entries = store.entries();
-    lanePlan.slice(1).forEach((laneJobs, k) => workers[k]!.send({ type: 'jobs', id: k, data, entries, jobs: laneJobs }));
+    lanePlan.slice(1).forEach((laneJobs, k) => workers[k]!.send({ type: 'jobs', id: k, ...(setup.loadsData ? {} : { data }), entries, jobs: laneJobs }));
     for (const job of lanePlan[0]!) {
       if (job.after) await arrived(job.after);
       runMixStage({ ...opts, budget: job.budget }, hooks, { data, chain: job.chain });
