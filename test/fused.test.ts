@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { stream } from '../src/core/rng.ts';
 import { getActivation, quantiseOutput } from '../src/units/activations.ts';
 import { compareUnit } from '../src/units/compare.ts';
-import { createFusedUnit, fusedEnergy, transferError } from '../src/units/fused.ts';
+import { columnBounds, createFusedUnit, fusedEnergy, transferError } from '../src/units/fused.ts';
 
 describe('fused MACAM activation unit', () => {
   const relu = createFusedUnit({ fn: 'relu', bits: 4, cell: 'macam-projected' });
@@ -64,6 +64,20 @@ describe('fused MACAM activation unit', () => {
       const out = u.evaluateBatch(xs);
       for (let i = 0; i < xs.length; i++) expect(out[i]).toBe(u.evaluate(xs[i]!));
     }
+  });
+
+  it('a variation instance built from handed-over bounds equals the one that solved them', () => {
+    for (const [fn, cell] of [['relu', 'macam-measured'], ['tanh', 'macam-projected']] as const) {
+      const solved = createFusedUnit({ fn, bits: 4, cell, variation: { seed: 'hand-over' } });
+      const bounds = columnBounds(solved)!;
+      expect(bounds.lo.length).toBe(solved.rows.length);
+      const given = createFusedUnit({ fn, bits: 4, cell, variation: { seed: 'hand-over', bounds } });
+      expect(Array.from(given.actual.breakpoints)).toEqual(Array.from(solved.actual.breakpoints));
+      expect(Array.from(given.actual.codes)).toEqual(Array.from(solved.actual.codes));
+      expect(given.rows).toEqual(solved.rows);
+      expect(() => createFusedUnit({ fn, bits: 4, cell, variation: { seed: 'hand-over', bounds: { lo: [1], hi: [2] } } })).toThrow(RangeError);
+    }
+    expect(columnBounds(createFusedUnit({ fn: 'relu', bits: 4 }))).toBeUndefined();
   });
 
   it('a variation instance is reproducible from its seed and differs from the nominal one', () => {

@@ -5,7 +5,8 @@
  *      gets its own seeded device-variation instance. A pool of `poolSize` column instances
  *      (variation seeds `${seed}/mixer-column/${k}`; a column costs ~0.2-1 ms: its bounds under
  *      variation, the nominal programming being shared, see createFusedUnit) is
- *      programmed once and channel c of site s uses instance poolIndex[s][c] (a seeded shuffle of
+ *      programmed once, on first use (or built from bounds another thread solved:
+ *      primeActivationHardware), and channel c of site s uses instance poolIndex[s][c] (a seeded shuffle of
  *      c mod poolSize, so neighbouring channels do not share a column). With poolSize >= channels
  *      every channel is distinct.
  *  (b) digital: ADC + digital activation (createDigitalPath) at `digitalBits` (ADC bits = output
@@ -19,7 +20,7 @@
 import { stream, type Seed } from '../core/rng.ts';
 import { type BoundSolver, type EnergyBreakdown, loadMacamCell } from '../devices/macam.ts';
 import { createDigitalPath, type DigitalPath, type DigitalPathEnergy } from '../units/digital-path.ts';
-import { createFusedUnit, fusedEnergy, type FusedUnit } from '../units/fused.ts';
+import { type ColumnBounds, columnBounds, createFusedUnit, fusedEnergy, type FusedUnit } from '../units/fused.ts';
 
 export interface HardwareOptions {
   readonly seed: Seed;
@@ -47,9 +48,14 @@ export interface HardwareOptions {
 
 export interface ActivationHardware {
   readonly fn: string;
+  /** output bits of the analog columns */
+  readonly analogBits: number;
   /** pre-activation range of both paths after scaling (the fused unit's input range) */
   readonly inputRange: readonly [number, number];
+  /** the programmed columns (programmed on first use: the digital path and the energies do not need them) */
   readonly pool: readonly FusedUnit[];
+  /** the pool's actual bounds (columnBounds of every column), for primeActivationHardware in another thread */
+  poolBounds(): ColumnBounds[];
   readonly digital: DigitalPath;
   readonly readout: DigitalPath;
   /** J per activation of pool column k (analog), itemised */
@@ -65,8 +71,40 @@ export interface ActivationHardware {
 }
 
 const hardwareCache = new Map<string, ActivationHardware>();
+/** column bounds handed over from another thread (primeActivationHardware), by hardware key */
+const primed = new Map<string, ColumnBounds[]>();
 
-/** Program the column pool and build the digital paths (cached per option set: programming is slow). */
+function hardwareKey(opts: HardwareOptions): string {
+  return JSON.stringify([
+    String(opts.seed),
+    opts.fn ?? 'relu',
+    opts.analogBits ?? 4,
+    opts.digitalBits ?? 8,
+    opts.readoutBits ?? 8,
+    opts.cell ?? 'macam-measured',
+    opts.adc ?? 'adc-sar-default',
+    opts.digital ?? 'digital-45nm',
+    opts.variation ?? true,
+    opts.poolSize ?? 16,
+    opts.boundSolver ?? 'root',
+  ]);
+}
+
+/**
+ * Hand this thread the pool's column bounds another thread computed for the same options
+ * (ActivationHardware.poolBounds there): the columns are then built from them instead of solving
+ * every bound again (the same numbers; ~0.1 s of the main thread in a parallel mix run). Ignored once
+ * the pool is programmed, and when the options have no variation.
+ */
+export function primeActivationHardware(opts: HardwareOptions, bounds: ColumnBounds[]): void {
+  if ((opts.variation ?? true) && bounds.length === (opts.poolSize ?? 16)) primed.set(hardwareKey(opts), bounds);
+}
+
+/**
+ * Build the digital paths and the per-activation energies, and program the column pool on first use
+ * (cached per option set: programming is slow). The ranges and the energies come from the nominal
+ * programming, which every column shares (variation moves only the actual bounds).
+ */
 export function createActivationHardware(opts: HardwareOptions): ActivationHardware {
   const fn = opts.fn ?? 'relu';
   const analogBits = opts.analogBits ?? 4;
@@ -79,39 +117,51 @@ export function createActivationHardware(opts: HardwareOptions): ActivationHardw
   const poolSize = opts.poolSize ?? 16;
   if (!(Number.isInteger(poolSize) && poolSize >= 1)) throw new RangeError(`poolSize must be an integer >= 1, got ${poolSize}`);
   const boundSolver = opts.boundSolver ?? 'root';
-  const key = JSON.stringify([String(opts.seed), fn, analogBits, digitalBits, readoutBits, cell, adc, digital, variation, poolSize, boundSolver]);
+  const key = hardwareKey(opts);
   const hit = hardwareCache.get(key);
   if (hit) return hit;
 
-  const pool: FusedUnit[] = [];
   // the cell preset (and the presets it names) loaded and validated once for the whole pool
   const cellParams = loadMacamCell(cell);
-  for (let k = 0; k < poolSize; k++) {
-    pool.push(
-      createFusedUnit({
-        fn,
-        bits: analogBits,
-        cell: cellParams,
-        boundSolver,
-        ...(variation ? { variation: { seed: `${String(opts.seed)}/mixer-column/${k}` } } : {}),
-      }),
-    );
-  }
-  const inputRange = pool[0]!.inputRange;
-  const dp = createDigitalPath({ fn, bits: digitalBits, inputRange, outputRange: pool[0]!.outputRange, adc, digital });
+  const column = (k: number, bounds?: ColumnBounds): FusedUnit =>
+    createFusedUnit({
+      fn,
+      bits: analogBits,
+      cell: cellParams,
+      boundSolver,
+      ...(variation ? { variation: { seed: `${String(opts.seed)}/mixer-column/${k}`, ...(bounds ? { bounds } : {}) } } : {}),
+    });
+  // the nominal programming (no variation): ranges and energies; without variation it is column 0
+  const nominal = variation ? createFusedUnit({ fn, bits: analogBits, cell: cellParams, boundSolver }) : column(0);
+  let pool: FusedUnit[] | undefined;
+  const programPool = (): FusedUnit[] => {
+    if (pool) return pool;
+    const given = primed.get(key);
+    primed.delete(key);
+    const units: FusedUnit[] = variation ? [] : [nominal];
+    for (let k = units.length; k < poolSize; k++) units.push(column(k, given?.[k]));
+    pool = units;
+    return units;
+  };
+  const inputRange = nominal.inputRange;
+  const dp = createDigitalPath({ fn, bits: digitalBits, inputRange, outputRange: nominal.outputRange, adc, digital });
   // logits: signed, read over a symmetric range (the range only sets the LSB, not the energy)
   const readout = createDigitalPath({ fn: 'identity', bits: readoutBits, inputRange: [-16, 16], adc, digital });
   const idx = new Map<string, Int32Array>();
   const hw: ActivationHardware = {
     fn,
+    analogBits,
     inputRange,
-    pool,
+    get pool() {
+      return programPool();
+    },
+    poolBounds: () => programPool().map((u) => columnBounds(u) ?? { lo: [], hi: [] }),
     digital: dp,
     readout,
-    analogEnergy: poolEnergies(pool),
+    analogEnergy: poolEnergies(nominal, poolSize),
     digitalEnergy: dp.energyPerActivation(),
     readoutEnergy: readout.energyPerActivation(),
-    presets: { cell, adc, digital, ...pool[0]!.cell.presets },
+    presets: { cell, adc, digital, ...nominal.cell.presets },
     poolIndex(site: string, channels: number): Int32Array {
       const k = `${site}/${channels}`;
       let a = idx.get(k);
@@ -131,18 +181,9 @@ export function createActivationHardware(opts: HardwareOptions): ActivationHardw
 /**
  * fusedEnergy of every pool column. The energy depends only on the nominal programming (rows' wall
  * positions and enabled branches, the drive window, the cell), which variation does not touch, so
- * columns programmed alike share one evaluation (each gets its own copy of the same numbers).
+ * one evaluation of the nominal unit serves every column (each gets its own copy of the numbers).
  */
-function poolEnergies(pool: readonly FusedUnit[]): EnergyBreakdown[] {
-  const seen = new Map<string, EnergyBreakdown>();
-  return pool.map((u) => {
-    const key = JSON.stringify([u.window, u.rows.map((r) => [r.fLo, r.fHi, r.loEnabled, r.hiEnabled])]);
-    let e = seen.get(key);
-    if (!e || u.cell !== pool[0]!.cell) {
-      e = fusedEnergy(u);
-      seen.set(key, e);
-      return e;
-    }
-    return structuredClone(e);
-  });
+function poolEnergies(nominal: FusedUnit, poolSize: number): EnergyBreakdown[] {
+  const e = fusedEnergy(nominal);
+  return Array.from({ length: poolSize }, (_, k) => (k === 0 ? e : structuredClone(e)));
 }

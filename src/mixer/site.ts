@@ -90,7 +90,7 @@ export class MixedActivation implements ActivationSite {
     this.logitGrad = new Float64Array(this.logits.length);
     this.gates = new Float64Array(opts.channels);
     this.gateGrad = new Float64Array(opts.channels);
-    this.analogCount = 2 ** Math.max(1, ...opts.hardware.pool.map((u) => u.bits));
+    this.analogCount = 2 ** Math.max(1, opts.hardware.analogBits);
   }
 
   /**

@@ -68,7 +68,8 @@ try {
   let warm: Error | undefined;
   try {
     warmUp();
-    // while the main thread still pretrains
+    // while the main thread still pretrains: the column bounds (it then need not solve them) and the data
+    post({ type: 'columns', bounds: hardwareFor(resolveMixOptions(setup.options)).poolBounds() });
     if (setup.loadsData) ownData();
   } catch (e) {
     // reported with the jobs (the main thread raises the same error itself)

@@ -28,7 +28,9 @@ import { getKernelPrecision, kernelChoice } from '../kernels/backend.ts';
 import { getDefaultThreads } from '../kernels/parallel.ts';
 import { loadMixData, type MixData } from './data.ts';
 import { budgetTag, type MixOptions, resolveMixOptions } from './options.ts';
-import { type Chain, chainKey, PhaseStore, type RunHooks, type RunOutcome, runMix, runMixStage } from './run.ts';
+import { type ColumnBounds } from '../units/fused.ts';
+import { primeActivationHardware } from './hardware.ts';
+import { type Chain, chainKey, hardwareOptions, PhaseStore, type RunHooks, type RunOutcome, runMix, runMixStage } from './run.ts';
 import { type ParetoResult, runPareto } from './pareto.ts';
 
 export interface ChainJob {
@@ -60,6 +62,8 @@ export type ToMixWorker =
   | { type: 'release' };
 export type FromMixWorker =
   | { type: 'ready' }
+  /** the programmed pool's column bounds (after the warm-up): the main thread builds its columns from them */
+  | { type: 'columns'; bounds: ColumnBounds[] }
   | { type: 'chain'; id: number; job: ChainJob; entries: Array<[string, unknown]>; logs: string[] }
   | { type: 'done'; id: number }
   | { type: 'error'; id: number; name: string; message: string };
@@ -77,7 +81,12 @@ interface Lane {
   send(msg: ToMixWorker): void;
 }
 
-function startLane(setup: MixWorkerSetup, onChain: (m: Extract<FromMixWorker, { type: 'chain' }>) => void, onFail: (message: string) => void): Lane {
+function startLane(
+  setup: MixWorkerSetup,
+  onChain: (m: Extract<FromMixWorker, { type: 'chain' }>) => void,
+  onFail: (message: string) => void,
+  onColumns: (bounds: ColumnBounds[]) => void,
+): Lane {
   const worker = spawn(setup);
   let settle!: () => void;
   const finished = new Promise<void>((resolve) => (settle = resolve));
@@ -90,6 +99,7 @@ function startLane(setup: MixWorkerSetup, onChain: (m: Extract<FromMixWorker, { 
   };
   worker.on('message', (m: FromMixWorker) => {
     if (m.type === 'chain') onChain(m);
+    else if (m.type === 'columns') onColumns(m.bounds);
     else if (m.type === 'done') {
       over = true;
       settle();
@@ -215,6 +225,8 @@ export async function runChainsParallel(
           for (const r of waiting.values()) r();
           workers.forEach((w, i) => i !== k - 1 && w.send({ type: 'release' }));
         },
+        // taken whenever this thread next waits (before a mixed chain): then it need not program them
+        (bounds) => primeActivationHardware(hardwareOptions(o), bounds),
       ),
     );
   }

@@ -67,14 +67,31 @@ export interface FusedUnitOptions {
   /** how far (V) each row's lower bound is placed below the previous row's upper bound (default 50 mV, about 3 sigma of the measured cell's bound spread):
    * the priority encoder resolves the overlap, and it keeps variation from opening gaps */
   overlap?: number;
-  /** one seeded variation instance: per-row device deviations drawn from stream(seed, 'unit-variation', row) */
-  variation?: { seed: number | string } | undefined;
+  /**
+   * one seeded variation instance: per-row device deviations drawn from stream(seed, 'unit-variation', row).
+   * `bounds`: the instance's actual bounds per row (V; -/+Infinity for disabled branches), as a unit of
+   * the same options and seed computed them (columnBounds), e.g. in another thread: taken instead of
+   * being solved again (a row count that does not fit is a RangeError)
+   */
+  variation?: { seed: number | string; bounds?: ColumnBounds } | undefined;
   /**
    * how bounds are found (the same numbers either way, see BoundSolver): 'root' (default) also reuses
    * the nominal programming (bound tables, rows, codes) of earlier units on the same cell; 'bisect' is
    * the reference path (plain bisection, everything recomputed), kept for benchmarks and checks
    */
   boundSolver?: BoundSolver;
+}
+
+/** The actual lower and upper bound (V) of every row of a variation instance. */
+export interface ColumnBounds {
+  readonly lo: readonly number[];
+  readonly hi: readonly number[];
+}
+
+/** The actual bounds of a unit's rows (for `variation.bounds`), or undefined without variation. */
+export function columnBounds(u: FusedUnit): ColumnBounds | undefined {
+  if (u.variationSeed === undefined) return undefined;
+  return { lo: u.rows.map((r) => r.vLoActual!), hi: u.rows.map((r) => r.vHiActual!) };
 }
 
 export interface Row {
@@ -442,12 +459,23 @@ export function createFusedUnit(opts: FusedUnitOptions): FusedUnit {
   const toX = toXOf(xr, win);
   let actual = programmed;
   if (opts.variation) {
-    const sig = cellSigmas(cell);
-    rows.forEach((r, k) => {
-      const dev: CellDeviation = sampleDeviation(stream(opts.variation!.seed, 'unit-variation', k), sig);
-      r.vLoActual = r.loEnabled ? lowerBound(cell, r.fLo, dev, 1e-7, solver) : Number.NEGATIVE_INFINITY;
-      r.vHiActual = r.hiEnabled ? upperBound(cell, r.fHi, dev, 1e-7, solver) : Number.POSITIVE_INFINITY;
-    });
+    const given = opts.variation.bounds;
+    if (given) {
+      if (given.lo.length !== rows.length || given.hi.length !== rows.length) {
+        throw new RangeError(`variation.bounds: ${given.lo.length} / ${given.hi.length} bounds for a unit of ${rows.length} rows`);
+      }
+      rows.forEach((r, k) => {
+        r.vLoActual = given.lo[k]!;
+        r.vHiActual = given.hi[k]!;
+      });
+    } else {
+      const sig = cellSigmas(cell);
+      rows.forEach((r, k) => {
+        const dev: CellDeviation = sampleDeviation(stream(opts.variation!.seed, 'unit-variation', k), sig);
+        r.vLoActual = r.loEnabled ? lowerBound(cell, r.fLo, dev, 1e-7, solver) : Number.NEGATIVE_INFINITY;
+        r.vHiActual = r.hiEnabled ? upperBound(cell, r.fHi, dev, 1e-7, solver) : Number.POSITIVE_INFINITY;
+      });
+    }
     actual = columnTransfer(
       rows.map((r) => r.vLoActual!),
       rows.map((r) => r.vHiActual!),
