@@ -78,7 +78,7 @@ for (const m of ['float', 'mix', 'photonic'] as const) {
 }
 console.log(`  photonic refresh (map 128x784 + 4 error samples, once per epoch): ${refresh.toFixed(2)} s`);
 
-// End to end: `fusemix mix --json -q` (default options, the real CLI entry as a user runs it) against
+// End to end: `fusemix mix --json -q` (default options, bin/fusemix.js run as a user runs it) against
 // the code before issue 9, checked out from git (MIX_BASELINE_REF, default 0c73ec8, the commit before
 // the kernel backends; its default column pool was 16, so it runs with --pool 128 to do the same work
 // as today's default of one column per channel) into a temporary worktree that shares node_modules;
@@ -115,7 +115,8 @@ try {
     for (const k of names) {
       const { root, args } = configs[k]!;
       const t = performance.now();
-      const out = execFileSync(process.execPath, [join(root, 'bin/fusemix.js'), 'mix', ...args, '--json', '--quiet'], {
+      // the CLI as a user runs it (`fusemix ...`: the script through its shebang)
+      const out = execFileSync(join(root, 'bin/fusemix.js'), ['mix', ...args, '--json', '--quiet'], {
         cwd: root,
         stdio: ['ignore', 'pipe', 'inherit'],
         maxBuffer: 1 << 28,
