@@ -210,8 +210,8 @@ function readCache(file: string, key: string): MnistCodes | undefined {
   const table = new Float64Array(tl);
   for (let k = 0; k < tl; k++) table[k] = body.readDoubleLE(k * 8);
   const y = Int32Array.from(body.subarray(tl * 8, tl * 8 + n));
-  const codes = Uint8Array.from(body.subarray(tl * 8 + n));
-  for (let i = 0; i < codes.length; i++) if (codes[i]! >= tl) return undefined;
+  // a view on the file's bytes (no copy); the checksum covers them, and writeCache writes only codes < tl
+  const codes = new Uint8Array(body.buffer, body.byteOffset + tl * 8 + n, n * PIXELS);
   return { codes, table, y, n };
 }
 
