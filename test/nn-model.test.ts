@@ -145,6 +145,19 @@ describe('Sequential', () => {
     expect(() => mlp([6, 4, 3], { seed: 1 }).loadState(JSON.parse(json), 'ck.json')).toThrow(DataError);
     expect(() => b.loadState({ format: 'x' }, 'ck.json')).toThrow(/ck.json: not a fusemix-nn-state/);
     expect(decodeF64(encodeF64(new Float64Array([NaN, Infinity, Math.PI])))).toEqual(new Float64Array([NaN, Infinity, Math.PI]));
+    // the format is the IEEE-754 little-endian bytes, whatever the host (checked against DataView), also
+    // for a view at an offset; -0 survives
+    const vals = Float64Array.of(0, -0, 1.5, -2e-308, 5e-324, Number.MAX_VALUE, -Infinity, NaN, 1 / 3);
+    const view = new Float64Array(12).subarray(2, 2 + vals.length);
+    view.set(vals);
+    const bytes = new Uint8Array(vals.length * 8);
+    const dv = new DataView(bytes.buffer);
+    vals.forEach((v, i) => dv.setFloat64(i * 8, v, true));
+    expect(encodeF64(view)).toBe(Buffer.from(bytes).toString('base64'));
+    const back = decodeF64(encodeF64(view));
+    expect(back.length).toBe(vals.length);
+    vals.forEach((v, i) => expect(Object.is(back[i], v)).toBe(true));
+    expect(() => decodeF64(Buffer.from([1, 2, 3]).toString('base64'))).toThrow(DataError);
   });
 
   it('activation sites can be replaced by a custom module with its own params and backward', () => {
