@@ -115,7 +115,7 @@ try {
     for (const k of names) {
       const { root, args } = configs[k]!;
       const t = performance.now();
-      // the CLI as a user runs it (`fusemix ...`: the script through its shebang)
+      // the CLI as a user runs it (`fusemix ...`: the script through its shebang; no tunable preset)
       const out = execFileSync(join(root, 'bin/fusemix.js'), ['mix', ...args, '--json', '--quiet'], {
         cwd: root,
         stdio: ['ignore', 'pipe', 'inherit'],

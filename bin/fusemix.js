@@ -1,15 +1,15 @@
-#!/usr/bin/env -S GLIBC_TUNABLES=glibc.malloc.hugetlb=1 node
+#!/usr/bin/env node
 // fusemix command-line entry. Runs the bundle (build/js/main.mjs, built by scripts/bundle.mjs on
 // npm install) when it is newer than every source file, else the TypeScript sources through tsx
 // (no build step needed). FUSEMIX_FROM_SOURCE=1 forces the sources.
 //
-// glibc's malloc is asked to back its large blocks with transparent huge pages
-// (GLIBC_TUNABLES=glibc.malloc.hugetlb=1, glibc >= 2.35; older glibc and other C libraries ignore
-// it): a run allocates several hundred MB of typed arrays, and on virtual machines a 4 KiB page fault
-// costs ~10 us (a third of a mix run's faults go; see README, "Speed"). The shebang sets it when the
-// command runs as `fusemix` / `npx fusemix`; started as `node bin/fusemix.js` (no tunable, THP
-// available on Linux) it restarts itself once with it (~0.1 s), passing signals on to the child and
-// exiting with its status. FUSEMIX_HUGEPAGES=off skips the restart.
+// On Linux with transparent huge pages available it first restarts itself once (~0.1 s) with glibc's
+// malloc asked to back its large blocks with huge pages (GLIBC_TUNABLES=glibc.malloc.hugetlb=1, glibc
+// >= 2.35; older glibc and other C libraries ignore it): a run allocates several hundred MB of typed
+// arrays, and on virtual machines a 4 KiB page fault costs ~10 us (a third of a mix run's faults go;
+// see README, "Speed"). Signals are passed on to the child and its exit status is ours. Not when the
+// tunable is already set (export it to skip the restart) or FUSEMIX_HUGEPAGES=off. (A shebang with
+// `env -S VAR=... node` would save the restart but fails where env has no -S, e.g. BusyBox.)
 import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';

@@ -75,7 +75,7 @@ describe('CLI restart with huge-page malloc', () => {
     // a tunable the user set is kept, the huge-page one added
     const r = runCli(['doctor', '--json'], { env: { GLIBC_TUNABLES: 'glibc.malloc.trim_threshold=1048576' } });
     expect(r.code, r.stderr).toBe(0);
-    // run as a user runs it (`fusemix`: the script through its shebang) the tunable is set without a restart
+    // run as a user runs it (`fusemix`: the script through its shebang), with the tunable not set
     const direct = spawnSync(join(ROOT, 'bin', 'fusemix.js'), ['doctor', '--json'], { encoding: 'utf8', env: { ...process.env, GLIBC_TUNABLES: '' } });
     expect(direct.status, direct.stderr).toBe(0);
     const memory = (JSON.parse(direct.stdout) as { memory: string }).memory;
