@@ -148,78 +148,74 @@ describe('optimisers', () => {
   });
 });
 
+/**
+ * The site's outputs from its units one value at a time (evaluate, codeValue, decode arithmetic):
+ * analog a, digital d and y = p a + (1 - p) d per element ((b C + c) S + s); a = 0 where p = 0 unless
+ * every path is evaluated (a gate gradient is on).
+ */
+function siteReference(site: MixedActivation, x: Float64Array, B: number, p: Float64Array, allPaths: boolean) {
+  const { channels: C, spatial: S } = site.site;
+  const hw = site.hardware;
+  const g = site.scale;
+  const dp = hw.digital;
+  const [yLo, yHi] = dp.outputRange;
+  const step = (yHi - yLo) / (2 ** dp.bits - 1);
+  const n = B * C * S;
+  const a = new Float64Array(n);
+  const d = new Float64Array(n);
+  const y = new Float64Array(n);
+  for (let b = 0; b < B; b++) {
+    for (let c = 0; c < C; c++) {
+      const unit = hw.pool[site.column[c]!]!;
+      for (let s = 0; s < S; s++) {
+        const i = (b * C + c) * S + s;
+        const u = g * x[i]!;
+        a[i] = p[c] === 0 && !allPaths ? 0 : unit.codeValue(unit.evaluate(u)) * (1 / g);
+        d[i] = (yLo + dp.evaluate(u) * step) * (1 / g);
+        y[i] = p[c]! * a[i]! + (1 - p[c]!) * d[i]!;
+      }
+    }
+  }
+  return { a, d, y };
+}
+
 describe('mixed activation site', () => {
   it('forward and the gate gradient with S = 1 equal the units one value at a time, bit for bit', () => {
     const hw = createActivationHardware({ seed: 12, poolSize: 5 });
     const C = 9;
     const B = 6;
-    const g = 0.85;
     const x = stream(5, 'x1').fillUniform(new Float64Array(B * C), -2, 8);
     const dy = stream(5, 'dy1').fillNormal(new Float64Array(B * C), 0, 1);
-    const dp = hw.digital;
-    const [yLo, yHi] = dp.outputRange;
-    const step = (yHi - yLo) / (2 ** dp.bits - 1);
     // a fixed assignment (p = 0 channels skip the analog path), and the search (every path evaluated)
     for (const withGrad of [false, true]) {
       const site = new MixedActivation({ name: 'act-1', channels: C, hardware: hw });
       site.mode = 'mix';
-      site.scale = g;
+      site.scale = 0.85;
       const p = Float64Array.of(0, 1, 0.25, 0.6, 0, 1, 0.5, 0.125, 1);
       site.setGates(p, withGrad ? new Float64Array(C).fill(0.2) : undefined);
       const y = site.forward(x, B, { training: true });
-      const ref = new Float64Array(B * C);
-      const aRef = new Float64Array(B * C);
-      const dRef = new Float64Array(B * C);
-      for (let b = 0; b < B; b++) {
-        for (let c = 0; c < C; c++) {
-          const i = b * C + c;
-          const u = g * x[i]!;
-          const unit = hw.pool[site.column[c]!]!;
-          aRef[i] = p[c] === 0 && !withGrad ? 0 : unit.codeValue(unit.evaluate(u)) * (1 / g);
-          dRef[i] = (yLo + dp.evaluate(u) * step) * (1 / g);
-          ref[i] = p[c]! * aRef[i]! + (1 - p[c]!) * dRef[i]!;
-        }
-      }
-      expect(sameBits(y, ref)).toBe(0);
+      const ref = siteReference(site, x, B, p, withGrad);
+      expect(sameBits(y, ref.y)).toBe(0);
       site.backward(dy, B, { needInputGrad: true });
       const gg = new Float64Array(C);
-      for (let b = 0; b < B; b++) for (let c = 0; c < C; c++) gg[c] = gg[c]! + (0 + dy[b * C + c]! * (aRef[b * C + c]! - dRef[b * C + c]!));
+      for (let b = 0; b < B; b++) for (let c = 0; c < C; c++) gg[c] = gg[c]! + (0 + dy[b * C + c]! * (ref.a[b * C + c]! - ref.d[b * C + c]!));
       expect(sameBits(site.gateGrad, gg)).toBe(0);
     }
   });
-});
 
-describe('mixed activation site (spatial positions)', () => {
   it('forward with S > 1 equals p a + (1 - p) d from the units one value at a time, bit for bit', () => {
     const hw = createActivationHardware({ seed: 11, poolSize: 3 });
     const C = 4;
     const S = 3;
     const B = 5;
-    const g = 0.7;
     const site = new MixedActivation({ name: 'act-s', channels: C, spatial: S, hardware: hw });
     site.mode = 'mix';
-    site.scale = g;
+    site.scale = 0.7;
     const p = Float64Array.of(0, 1, 0.25, 0.6);
     site.setGates(p);
     const x = stream(4, 'xs').fillUniform(new Float64Array(B * C * S), -2, 8);
     const y = site.forward(x, B, { training: false });
-    const dp = hw.digital;
-    const [yLo, yHi] = dp.outputRange;
-    const step = (yHi - yLo) / (2 ** dp.bits - 1);
-    const ref = new Float64Array(B * C * S);
-    for (let b = 0; b < B; b++) {
-      for (let c = 0; c < C; c++) {
-        for (let s = 0; s < S; s++) {
-          const i = (b * C + c) * S + s;
-          const u = g * x[i]!;
-          const unit = hw.pool[site.column[c]!]!;
-          const a = p[c] === 0 ? 0 : unit.codeValue(unit.evaluate(u)) * (1 / g);
-          const d = (yLo + dp.evaluate(u) * step) * (1 / g);
-          ref[i] = p[c]! * a + (1 - p[c]!) * d;
-        }
-      }
-    }
-    expect(sameBits(y, ref)).toBe(0);
+    expect(sameBits(y, siteReference(site, x, B, p, false).y)).toBe(0);
   });
 });
 
