@@ -16,7 +16,8 @@
  * pretraining; while the main thread pretrains they warm up (warmUpChains in run.ts: the JIT
  * compiles the chains' code on a throwaway network). The npm digits each thread decodes itself
  * from the cached byte codes (~0.1 s, in a worker's idle time: plain arrays are faster to fill and
- * to gather batches from than SharedArrayBuffers); other data come with the jobs (a copy). With an out dir each thread writes its phases' checkpoint files, so a killed
+ * to gather batches from than SharedArrayBuffers); other data come with the jobs (a copy). With an
+ * out dir each thread writes its phases' checkpoint files, so a killed
  * run resumes as before; chains complete in the store or the out dir are not rerun. A failing worker
  * is not fatal: its missing chains run afterwards in the main thread (which raises any error there
  * with its proper type).
@@ -126,6 +127,9 @@ function chainDone(store: PhaseStore, opts: Partial<MixOptions>, job: ChainJob):
   }
 }
 
+/** Epochs the main thread's first chain takes longer than a worker's (first photonic refreshes uncompiled; measured ~1.5). */
+const MAIN_COLD_START = 1.5;
+
 /**
  * Static plan (each lane gets its jobs up front; the main thread cannot serve a queue while it
  * computes): greedy list scheduling on the epoch counts (a search epoch counted 1.3 fine-tuning
@@ -133,11 +137,9 @@ function chainDone(store: PhaseStore, opts: Partial<MixOptions>, job: ChainJob):
  * possibly from another lane: `after`). Ties go to the main thread (lane 0), except for searches:
  * they go to the highest lane, a worker whose code is already compiled for them (warmUpChains runs
  * the search configuration while the main thread pretrains); the main thread starts with a chain
- * closer to what it just ran.
+ * closer to what it just ran, MAIN_COLD_START epochs late. The float network's evaluation (no epochs)
+ * goes to the lane that ends first.
  */
-/** Epochs the main thread's first chain takes longer than a worker's (first photonic refreshes uncompiled; measured ~1.5). */
-const MAIN_COLD_START = 1.5;
-
 function plan(pending: readonly ChainJob[], lanes: number, o: MixOptions): ChainJob[][] {
   const ft = o.searchEpochs + o.finetuneEpochs;
   const searchCost = 1.3 * o.searchEpochs;
