@@ -22,7 +22,7 @@
  */
 import type { Rng } from '../core/rng.ts';
 import type { MziMesh } from './mesh.ts';
-import { DEFAULT_VMAX, DEFAULT_VPI, type NonIdealities, phasesIdeal, settleWith, voltageToPhase, wrapPhase } from './nonideal.ts';
+import { addHeaterCrosstalk, DEFAULT_VMAX, DEFAULT_VPI, type NonIdealities, phasesIdeal, settleWith, voltageToPhase, wrapPhase } from './nonideal.ts';
 import type { WeightMapping } from './weights.ts';
 
 /** Per-mapping state of the fast resampling (sample-independent). */
@@ -348,28 +348,7 @@ function realise(p: Plan, mesh: MziMesh, hb: number, zo: number, ni: NonIdealiti
     for (let h = 0; h < H; h++) got[h]! *= 1 + gErr * z[zo + h]!;
     zn += H;
   }
-  if (kappa > 0) {
-    // neighbours read the heater phases before crosstalk is added (linear, first order)
-    const base = p.base;
-    base.set(got);
-    const { nbPrev, nbNext } = mesh;
-    for (let t = 0; t < c; t++) {
-      const a = nbPrev[t]!;
-      const q = nbNext[t]!;
-      if (a >= 0) {
-        got[t]! += kappa * base[a]!;
-        got[c + t]! += kappa * base[c + a]!;
-      }
-      if (q >= 0) {
-        got[t]! += kappa * base[q]!;
-        got[c + t]! += kappa * base[c + q]!;
-      }
-    }
-    for (let m = 0; m < k; m++) {
-      if (m > 0) got[2 * c + m]! += kappa * base[2 * c + m - 1]!;
-      if (m < k - 1) got[2 * c + m]! += kappa * base[2 * c + m + 1]!;
-    }
-  }
+  if (kappa > 0) addHeaterCrosstalk(got, p.base, kappa, mesh);
   if (noise > 0) for (let h = 0; h < H; h++) got[h]! += noise * z[zn + h]!;
   for (let t = 0; t < c; t++) ph[t] = theta[t]! + 0.5 * (got[t]! - want[hb + t]!);
   for (let t = 0; t < c; t++) ph[c + t] = phi[t]! + (got[c + t]! - want[hb + c + t]!);
@@ -404,17 +383,7 @@ function coefficientsFromCache(p: Plan, mesh: MziMesh, hb: number, zo: number, n
     if (!Object.is(x, nominal[h]) || !Object.is(y, nominal[e])) stale = true;
     const th = x + 0.5 * (noisy ? got0[h]! + noise * z[zo + t]! - want[h]! : got0[h]! - want[h]!);
     const fi = y + (noisy ? got0[e]! + noise * z[zo + c + t]! - want[e]! : got0[e]! - want[e]!);
-    const cc = Math.cos(th) * amp;
-    const s = Math.sin(th) * amp;
-    const er = Math.cos(fi);
-    const ei = Math.sin(fi);
-    const q = co + 6 * t;
-    coef[q] = er * cc;
-    coef[q + 1] = ei * cc;
-    coef[q + 2] = s;
-    coef[q + 3] = er * s;
-    coef[q + 4] = ei * s;
-    coef[q + 5] = cc;
+    mziCoefficients(coef, co + 6 * t, th, fi, amp);
   }
   for (let m = 0; m < k; m++) {
     const x = outPhase[m]!;
@@ -425,6 +394,23 @@ function coefficientsFromCache(p: Plan, mesh: MziMesh, hb: number, zo: number, n
     screen[so + 2 * m + 1] = Math.sin(ph);
   }
   return !stale;
+}
+
+/**
+ * The six coefficients of one MZI at coef[q] (tr, ti, s, br, bi, c: applyMziLeft's, with field
+ * transmission amp): c = cos(theta) amp, s = sin(theta) amp, then e^{i phi} c and e^{i phi} s.
+ */
+function mziCoefficients(coef: Float64Array, q: number, theta: number, phi: number, amp: number): void {
+  const cc = Math.cos(theta) * amp;
+  const s = Math.sin(theta) * amp;
+  const er = Math.cos(phi);
+  const ei = Math.sin(phi);
+  coef[q] = er * cc;
+  coef[q + 1] = ei * cc;
+  coef[q + 2] = s;
+  coef[q + 3] = er * s;
+  coef[q + 4] = ei * s;
+  coef[q + 5] = cc;
 }
 
 /** Remake the cache entries [hb, hb + H) whose phase changed (all of them on first use). */
@@ -494,21 +480,7 @@ function meshCoefficients(
   screen: Float64Array,
   so: number,
 ): void {
-  for (let t = 0; t < c; t++) {
-    const theta = th[tho + t]!;
-    const phi = fi[fio + t]!;
-    const cc = Math.cos(theta) * amp;
-    const s = Math.sin(theta) * amp;
-    const er = Math.cos(phi);
-    const ei = Math.sin(phi);
-    const q = co + 6 * t;
-    coef[q] = er * cc;
-    coef[q + 1] = ei * cc;
-    coef[q + 2] = s;
-    coef[q + 3] = er * s;
-    coef[q + 4] = ei * s;
-    coef[q + 5] = cc;
-  }
+  for (let t = 0; t < c; t++) mziCoefficients(coef, co + 6 * t, th[tho + t]!, fi[fio + t]!, amp);
   for (let m = 0; m < k; m++) {
     const x = op[opo + m]!;
     screen[so + 2 * m] = Math.cos(x);

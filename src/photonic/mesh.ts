@@ -16,7 +16,7 @@
  */
 import { DataError } from '../core/errors.ts';
 import { type CMatrix, cidentity, unitarityError } from './complex.ts';
-import { applyMziLeft } from './mzi.ts';
+import { applyMziLeft, mziRowsLeft } from './mzi.ts';
 
 export type Decomposition = 'clements' | 'reck';
 export type MeshField = 'complex' | 'real';
@@ -287,26 +287,13 @@ function decomposeGivens(ws: DecomposeScratch, n: number, decomposition: Decompo
   backup.set(re);
   let nr = 0;
   let nl = 0;
-  const last = n * n;
   const steps = decomposition === 'clements' ? n - 1 : 0;
   // Clements: alternate right (even i) and left (odd i) sweeps; Reck: right sweeps only
   for (let i = 0; i < steps; i++) {
     if (i % 2 === 0) {
       for (let j = 0; j <= i; j++) {
-        const o = (n - 1 - j) * n + i - j;
-        const a = re[o]!;
-        const b = re[o + 1]!;
-        if (a === 0 || b === 0) return restore(ws);
-        const th = Math.atan2(a, b);
-        const c = Math.cos(th);
-        const s = Math.sin(th);
-        for (let k0 = i - j; k0 < last; k0 += n) {
-          const x = re[k0]!;
-          const y = re[k0 + 1]!;
-          re[k0] = x * c - y * s;
-          re[k0 + 1] = x * s + y * c;
-        }
-        re[o] = 0;
+        const th = nullRightReal(re, n, (n - 1 - j) * n + i - j, i - j);
+        if (th !== th) return restore(ws);
         theta[nr] = th;
         phi[nr++] = 0;
       }
@@ -334,20 +321,8 @@ function decomposeGivens(ws: DecomposeScratch, n: number, decomposition: Decompo
   if (decomposition !== 'clements') {
     for (let r = n - 1; r >= 1; r--) {
       for (let m = 0; m < r; m++) {
-        const o = r * n + m;
-        const a = re[o]!;
-        const b = re[o + 1]!;
-        if (a === 0 || b === 0) return restore(ws);
-        const th = Math.atan2(a, b);
-        const c = Math.cos(th);
-        const s = Math.sin(th);
-        for (let k0 = m; k0 < last; k0 += n) {
-          const x = re[k0]!;
-          const y = re[k0 + 1]!;
-          re[k0] = x * c - y * s;
-          re[k0 + 1] = x * s + y * c;
-        }
-        re[o] = 0;
+        const th = nullRightReal(re, n, r * n + m, m);
+        if (th !== th) return restore(ws);
         theta[nr] = th;
         phi[nr++] = 0;
       }
@@ -364,6 +339,28 @@ function decomposeGivens(ws: DecomposeScratch, n: number, decomposition: Decompo
   }
   for (let k = 0; k < n; k++) outPhase[k] = out[k]!;
   return true;
+}
+
+/**
+ * Null re[o] (column col, row o / n) against re[o + 1] by a real Givens rotation of columns col and
+ * col + 1 over all n rows: x c - y s, x s + y c with theta = atan2(a, b). Returns theta, or NaN (the
+ * matrix untouched) when either element is exactly zero (see decomposeGivens).
+ */
+function nullRightReal(re: Float64Array, n: number, o: number, col: number): number {
+  const a = re[o]!;
+  const b = re[o + 1]!;
+  if (a === 0 || b === 0) return Number.NaN;
+  const th = Math.atan2(a, b);
+  const c = Math.cos(th);
+  const s = Math.sin(th);
+  for (let k0 = col, last = n * n; k0 < last; k0 += n) {
+    const x = re[k0]!;
+    const y = re[k0 + 1]!;
+    re[k0] = x * c - y * s;
+    re[k0 + 1] = x * s + y * c;
+  }
+  re[o] = 0;
+  return th;
 }
 
 function restore(ws: DecomposeScratch): false {
@@ -418,7 +415,7 @@ function nullRight(re: Float64Array, im: Float64Array, n: number, r: number, m: 
   phiOut[at] = phi;
 }
 
-/** Null w[m+1, col] by a row operation on (m, m+1): w <- T_m w (applyMziLeft with amp 1, inlined). */
+/** Null w[m+1, col] by a row operation on (m, m+1): w <- T_m w (applyMziLeft with amp 1; cos and sin of phi from its branch). */
 function nullLeft(re: Float64Array, im: Float64Array, n: number, m: number, col: number, real: boolean, thetaOut: Float64Array, phiOut: Float64Array, at: number): void {
   const o0 = m * n;
   const o1 = o0 + n;
@@ -444,22 +441,7 @@ function nullLeft(re: Float64Array, im: Float64Array, n: number, m: number, col:
     er = Math.cos(phi);
     ei = Math.sin(phi);
   }
-  const c = Math.cos(theta) * 1;
-  const s = Math.sin(theta) * 1;
-  const tr = er * c;
-  const ti = ei * c;
-  const br = er * s;
-  const bi = ei * s;
-  for (let j = 0; j < n; j++) {
-    const ar = re[o0 + j]!;
-    const ai = im[o0 + j]!;
-    const xr = re[o1 + j]!;
-    const xi = im[o1 + j]!;
-    re[o0 + j] = tr * ar - ti * ai - s * xr;
-    im[o0 + j] = tr * ai + ti * ar - s * xi;
-    re[o1 + j] = br * ar - bi * ai + c * xr;
-    im[o1 + j] = br * ai + bi * ar + c * xi;
-  }
+  mziRowsLeft(re, im, o0, n, er, ei, Math.cos(theta) * 1, Math.sin(theta) * 1);
   re[o1 + col] = 0;
   im[o1 + col] = 0;
   thetaOut[at] = theta;

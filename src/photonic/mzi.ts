@@ -48,14 +48,18 @@ export function applyMziLeft(
 ): void {
   const c = Math.cos(theta) * amp;
   const s = Math.sin(theta) * amp;
-  const er = Math.cos(phi);
-  const ei = Math.sin(phi);
-  // top row coefficients on (a, b): (e c) a - s b ; bottom: (e s) a + c b
+  mziRowsLeft(re, im, m * cols, cols, Math.cos(phi), Math.sin(phi), c, s);
+}
+
+/**
+ * applyMziLeft with e^{i phi} = er + i ei, cos and sin (times amp) = c, s given: rows at offsets o0
+ * and o0 + cols. Top row coefficients on (a, b): (e c) a - s b; bottom: (e s) a + c b.
+ */
+export function mziRowsLeft(re: Float64Array, im: Float64Array, o0: number, cols: number, er: number, ei: number, c: number, s: number): void {
   const tr = er * c;
   const ti = ei * c;
   const br = er * s;
   const bi = ei * s;
-  const o0 = m * cols;
   const o1 = o0 + cols;
   for (let j = 0; j < cols; j++) {
     const ar = re[o0 + j]!;

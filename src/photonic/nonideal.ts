@@ -204,6 +204,34 @@ function normalScratch(n: number): Float64Array {
 }
 
 /**
+ * Thermal crosstalk onto the heater phases `got` (theta c, phi c, outPhase n, as heaterPhases orders
+ * them), linear and first order: each MZI heater gains kappa times the phases of its neighbouring
+ * MZIs' heaters (nbPrev / nbNext), each output-screen heater kappa times its neighbouring screen
+ * heaters'. Neighbours read the phases before any crosstalk is added (`base`, scratch of the same length).
+ */
+export function addHeaterCrosstalk(got: Float64Array, base: Float64Array, kappa: number, mesh: MziMesh): void {
+  const c = mesh.mode.length;
+  const n = mesh.n;
+  base.set(got.subarray(0, 2 * c + n));
+  for (let t = 0; t < c; t++) {
+    const p = mesh.nbPrev[t]!;
+    const q = mesh.nbNext[t]!;
+    if (p >= 0) {
+      got[t]! += kappa * base[p]!;
+      got[c + t]! += kappa * base[c + p]!;
+    }
+    if (q >= 0) {
+      got[t]! += kappa * base[q]!;
+      got[c + t]! += kappa * base[c + q]!;
+    }
+  }
+  for (let k = 0; k < n; k++) {
+    if (k > 0) got[2 * c + k]! += kappa * base[2 * c + k - 1]!;
+    if (k < n - 1) got[2 * c + k]! += kappa * base[2 * c + k + 1]!;
+  }
+}
+
+/**
  * The realised phases of a mesh under the non-idealities (loss and detection are not phases and are
  * ignored here). Random draws come from `rng` in a fixed order: gamma errors of all heaters, then the
  * phase noise of all heaters.
@@ -258,27 +286,7 @@ export function realisePhases(
     rng!.fillNormalRange(z!, 0, H);
     for (let h = 0; h < H; h++) got[h]! *= 1 + gErr * z![h]!;
   }
-  if (kappa > 0) {
-    // neighbours read the heater phases before crosstalk is added (linear, first order)
-    const base = scratch.base;
-    base.set(got);
-    for (let t = 0; t < c; t++) {
-      const p = mesh.nbPrev[t]!;
-      const q = mesh.nbNext[t]!;
-      if (p >= 0) {
-        got[t]! += kappa * base[p]!;
-        got[c + t]! += kappa * base[c + p]!;
-      }
-      if (q >= 0) {
-        got[t]! += kappa * base[q]!;
-        got[c + t]! += kappa * base[c + q]!;
-      }
-    }
-    for (let k = 0; k < n; k++) {
-      if (k > 0) got[2 * c + k]! += kappa * base[2 * c + k - 1]!;
-      if (k < n - 1) got[2 * c + k]! += kappa * base[2 * c + k + 1]!;
-    }
-  }
+  if (kappa > 0) addHeaterCrosstalk(got, scratch.base, kappa, mesh);
   if (noise > 0) {
     rng!.fillNormalRange(z!, 0, H);
     for (let h = 0; h < H; h++) got[h]! += noise * z![h]!;
