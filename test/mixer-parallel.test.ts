@@ -1,31 +1,17 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/core/errors.ts';
-import { stream } from '../src/core/rng.ts';
 import { PhaseStore, runMix, runPareto } from '../src/mixer/index.ts';
 import { runMixParallel, runParetoParallel } from '../src/mixer/worker.ts';
+import { tinyCsv } from './helpers/data.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'fusemix-mixpar-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** 3 classes of 12 features (a class lights every third feature), 240 rows. */
-function tinyCsv(): string {
-  const rng = stream(12, 'tiny-data');
-  const lines: string[] = [];
-  for (let i = 0; i < 240; i++) {
-    const k = i % 3;
-    const f = Array.from({ length: 12 }, (_, j) => Math.min(1, Math.max(0, (j % 3 === k ? 0.7 : 0.2) + 0.15 * rng.normal())).toFixed(4));
-    lines.push([k, ...f].join(','));
-  }
-  const file = join(dir, 'tiny.csv');
-  writeFileSync(file, `${lines.join('\n')}\n`);
-  return file;
-}
-
 const opts = {
-  data: tinyCsv(),
+  data: tinyCsv(dir, 12),
   hidden: [8],
   poolSize: 3,
   pretrainEpochs: 2,

@@ -1,9 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stream } from '../src/core/rng.ts';
 import { createActivationHardware, MixedActivation, relaxedGates, runMix } from '../src/mixer/index.ts';
+import { tinyCsv } from './helpers/data.ts';
 
 const hw = createActivationHardware({ seed: 4, poolSize: 3 });
 
@@ -74,26 +75,12 @@ describe('mixed activation site', () => {
   });
 });
 
-/** A small synthetic CSV: 3 classes of 12 features around three centres. */
-function tinyCsv(dir: string): string {
-  const rng = stream(11, 'tiny-data');
-  const lines: string[] = [];
-  for (let i = 0; i < 240; i++) {
-    const k = i % 3;
-    const f = Array.from({ length: 12 }, (_, j) => Math.min(1, Math.max(0, (j % 3 === k ? 0.7 : 0.2) + 0.15 * rng.normal())).toFixed(4));
-    lines.push([k, ...f].join(','));
-  }
-  const file = join(dir, 'tiny.csv');
-  writeFileSync(file, `${lines.join('\n')}\n`);
-  return file;
-}
-
 describe('mix run', () => {
   it('is deterministic for a seed and resumes from a checkpoint to the same result', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fusemix-mix-'));
     try {
       const opts = {
-        data: tinyCsv(dir),
+        data: tinyCsv(dir, 11),
         hidden: [8],
         poolSize: 3,
         pretrainEpochs: 2,
