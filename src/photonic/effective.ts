@@ -488,18 +488,13 @@ function meshCoefficients(
   }
 }
 
-/** U diag(S) V^T of one block from the coefficients, into p.re / p.im (k x k). */
-function blockField(p: Plan, sv: Float64Array, intensity: boolean): void {
-  const { k, c, re, im, coef, screen, mode, lo, hi, rowLoV, rowHiV, rowLoU, rowHiU } = p;
-  const kk = k * k;
-  for (let i = 0; i < kk; i++) {
-    re[i] = 0;
-    im[i] = 0;
-  }
-  for (let i = 0; i < k; i++) re[i * k + i] = 1;
-  // V^T's MZIs (on the columns they can reach from the identity), its output screen and diag(S),
-  // then U's MZIs
-  for (let t = 0; t < c; t++) {
+/**
+ * MZIs t0 .. t0 + c - 1 of the plan (one mesh: coefficients at coef[6 t], modes mode[t - modeBase])
+ * applied from the left to p.re / p.im, each on the columns [lo[t], hi[t]] it can reach.
+ */
+function applyMzis(p: Plan, t0: number, modeBase: number): void {
+  const { k, c, re, im, coef, mode, lo, hi } = p;
+  for (let t = t0; t < t0 + c; t++) {
     const q = 6 * t;
     const tr = coef[q]!;
     const ti = coef[q + 1]!;
@@ -507,7 +502,7 @@ function blockField(p: Plan, sv: Float64Array, intensity: boolean): void {
     const br = coef[q + 3]!;
     const bi = coef[q + 4]!;
     const cc = coef[q + 5]!;
-    const o0 = mode[t]! * k;
+    const o0 = mode[t - modeBase]! * k;
     for (let a = o0 + lo[t]!, e = o0 + hi[t]!; a <= e; a++) {
       const b = a + k;
       const ar = re[a]!;
@@ -520,6 +515,20 @@ function blockField(p: Plan, sv: Float64Array, intensity: boolean): void {
       im[b] = br * ai + bi * ar + cc * xi;
     }
   }
+}
+
+/** U diag(S) V^T of one block from the coefficients, into p.re / p.im (k x k). */
+function blockField(p: Plan, sv: Float64Array, intensity: boolean): void {
+  const { k, c, re, im, screen, rowLoV, rowHiV, rowLoU, rowHiU } = p;
+  const kk = k * k;
+  for (let i = 0; i < kk; i++) {
+    re[i] = 0;
+    im[i] = 0;
+  }
+  for (let i = 0; i < k; i++) re[i * k + i] = 1;
+  // V^T's MZIs (on the columns they can reach from the identity), its output screen and diag(S),
+  // then U's MZIs
+  applyMzis(p, 0, 0);
   for (let m = 0; m < k; m++) {
     const er = screen[2 * m]!;
     const ei = screen[2 * m + 1]!;
@@ -532,27 +541,7 @@ function blockField(p: Plan, sv: Float64Array, intensity: boolean): void {
       im[j] = (er * ai + ei * ar) * s;
     }
   }
-  for (let t = c; t < 2 * c; t++) {
-    const q = 6 * t;
-    const tr = coef[q]!;
-    const ti = coef[q + 1]!;
-    const s = coef[q + 2]!;
-    const br = coef[q + 3]!;
-    const bi = coef[q + 4]!;
-    const cc = coef[q + 5]!;
-    const o0 = mode[t - c]! * k;
-    for (let a = o0 + lo[t]!, e = o0 + hi[t]!; a <= e; a++) {
-      const b = a + k;
-      const ar = re[a]!;
-      const ai = im[a]!;
-      const xr = re[b]!;
-      const xi = im[b]!;
-      re[a] = tr * ar - ti * ai - s * xr;
-      im[a] = tr * ai + ti * ar - s * xi;
-      re[b] = br * ar - bi * ai + cc * xr;
-      im[b] = br * ai + bi * ar + cc * xi;
-    }
-  }
+  applyMzis(p, c, c);
   // U's output screen: the real part is all coherent detection reads
   for (let m = 0; m < k; m++) {
     const er = screen[2 * k + 2 * m]!;
