@@ -74,20 +74,26 @@ const hardwareCache = new Map<string, ActivationHardware>();
 /** column bounds handed over from another thread (primeActivationHardware), by hardware key */
 const primed = new Map<string, ColumnBounds[]>();
 
+/** The options with their defaults filled in (one place for the defaults and the cache key). */
+function withDefaults(opts: HardwareOptions) {
+  return {
+    seed: opts.seed,
+    fn: opts.fn ?? 'relu',
+    analogBits: opts.analogBits ?? 4,
+    digitalBits: opts.digitalBits ?? 8,
+    readoutBits: opts.readoutBits ?? 8,
+    cell: opts.cell ?? 'macam-measured',
+    adc: opts.adc ?? 'adc-sar-default',
+    digital: opts.digital ?? 'digital-45nm',
+    variation: opts.variation ?? true,
+    poolSize: opts.poolSize ?? 16,
+    boundSolver: opts.boundSolver ?? 'root',
+  };
+}
+
 function hardwareKey(opts: HardwareOptions): string {
-  return JSON.stringify([
-    String(opts.seed),
-    opts.fn ?? 'relu',
-    opts.analogBits ?? 4,
-    opts.digitalBits ?? 8,
-    opts.readoutBits ?? 8,
-    opts.cell ?? 'macam-measured',
-    opts.adc ?? 'adc-sar-default',
-    opts.digital ?? 'digital-45nm',
-    opts.variation ?? true,
-    opts.poolSize ?? 16,
-    opts.boundSolver ?? 'root',
-  ]);
+  const o = withDefaults(opts);
+  return JSON.stringify([String(o.seed), o.fn, o.analogBits, o.digitalBits, o.readoutBits, o.cell, o.adc, o.digital, o.variation, o.poolSize, o.boundSolver]);
 }
 
 /**
@@ -97,7 +103,8 @@ function hardwareKey(opts: HardwareOptions): string {
  * the pool is programmed, and when the options have no variation.
  */
 export function primeActivationHardware(opts: HardwareOptions, bounds: ColumnBounds[]): void {
-  if ((opts.variation ?? true) && bounds.length === (opts.poolSize ?? 16)) primed.set(hardwareKey(opts), bounds);
+  const o = withDefaults(opts);
+  if (o.variation && bounds.length === o.poolSize) primed.set(hardwareKey(opts), bounds);
 }
 
 /**
@@ -106,17 +113,8 @@ export function primeActivationHardware(opts: HardwareOptions, bounds: ColumnBou
  * programming, which every column shares (variation moves only the actual bounds).
  */
 export function createActivationHardware(opts: HardwareOptions): ActivationHardware {
-  const fn = opts.fn ?? 'relu';
-  const analogBits = opts.analogBits ?? 4;
-  const digitalBits = opts.digitalBits ?? 8;
-  const readoutBits = opts.readoutBits ?? 8;
-  const cell = opts.cell ?? 'macam-measured';
-  const adc = opts.adc ?? 'adc-sar-default';
-  const digital = opts.digital ?? 'digital-45nm';
-  const variation = opts.variation ?? true;
-  const poolSize = opts.poolSize ?? 16;
+  const { fn, analogBits, digitalBits, readoutBits, cell, adc, digital, variation, poolSize, boundSolver } = withDefaults(opts);
   if (!(Number.isInteger(poolSize) && poolSize >= 1)) throw new RangeError(`poolSize must be an integer >= 1, got ${poolSize}`);
-  const boundSolver = opts.boundSolver ?? 'root';
   const key = hardwareKey(opts);
   const hit = hardwareCache.get(key);
   if (hit) return hit;
