@@ -16,7 +16,7 @@
  */
 import { type EnergyBreakdown, sumItems } from '../core/energy.ts';
 import { stream, type Rng } from '../core/rng.ts';
-import { bisectPredicate, brent, brentBracket, gaussLegendre, integrate, replayBisection } from '../core/numeric.ts';
+import { bisectPredicate, brent, brentBracket, gaussLegendre, replayBisection } from '../core/numeric.ts';
 import { type DwmtjParams, dwmtjReadCurrent, readSeriesResistance } from './dwmtj.ts';
 import { type MosfetParams, mosfetCurrent } from './mosfet.ts';
 import { type LoadedPreset, type ParamsOf, type PresetSpec, loadPreset, q, registerKind } from './preset.ts';
@@ -142,17 +142,12 @@ function tx(c: MacamCell, t: Transistor, dev?: CellDeviation): { p: MosfetParams
 
 const clampF = (f: number) => Math.min(1, Math.max(0, f));
 
-/** Divider node voltage (G1 or G2): I_M(V_SL - V_G) = I_T(V_GS = V_DL, V_DS = V_G). */
+/** Divider node voltage (G1 or G2): I_M(V_SL - V_G) = I_T(V_GS = V_DL, V_DS = V_G) (dividerResidual). */
 function dividerNode(c: MacamCell, branch: 'lo' | 'hi', f: number, vdl: number, dev?: CellDeviation): number {
-  const isLo = branch === 'lo';
-  const m = isLo ? dw(c.lo, dev?.rpLo, dev?.tmrLo) : dw(c.hi, dev?.rpHi, dev?.tmrHi);
-  const ff = clampF(f + ((isLo ? dev?.dfLo : dev?.dfHi) ?? 0));
-  const t = tx(c, isLo ? 'T1' : 'T3', dev);
-  const vsl = c.params.vsl;
-  const rs = readSeriesResistance(m);
-  const g = (v: number) => dwmtjReadCurrent(m, ff, vsl - v, rs) - mosfetCurrent(t.p, vdl, v, t.wl);
-  // g(0) > 0 (the MTJ sources current, the NMOS carries none at V_DS = 0); g(V_SL) <= 0
-  return brent(g, 0, vsl, 1e-15);
+  const st = branchState(c, branch, f, dev);
+  st.vdl = vdl;
+  // residual(0) > 0 (the MTJ sources current, the NMOS carries none at V_DS = 0); residual(V_SL) <= 0
+  return brent((v) => dividerResidual(st, v), 0, st.vsl, 1e-15);
 }
 
 /** G1: the lower branch's divider node voltage at data-line voltage vdl. */
@@ -167,11 +162,9 @@ export function upperNodeVoltage(c: MacamCell, fHi: number, vdl: number, dev?: C
 
 /** Inverter (T4 PMOS to V_DD, T5 NMOS to ground) output for input vin. */
 export function inverterOutput(c: MacamCell, vin: number, dev?: CellDeviation): number {
-  const p4 = tx(c, 'T4', dev);
-  const n5 = tx(c, 'T5', dev);
-  const vdd = c.params.vdd;
-  const g = (vo: number) => mosfetCurrent(p4.p, vin - vdd, vo - vdd, p4.wl) - mosfetCurrent(n5.p, vin, vo, n5.wl);
-  return brent(g, 0, vdd, 1e-15);
+  const st = branchState(c, 'hi', 0, dev);
+  st.vin = vin;
+  return brent((vo) => inverterResidual(st, vo), 0, st.vdd, 1e-15);
 }
 
 /** Static current drawn from the supplies by the inverter (A). */
@@ -190,13 +183,15 @@ export function pullDownGates(c: MacamCell, fLo: number, fHi: number, vdl: numbe
 
 /** ML pull-down current at ML voltage vml (A). */
 export function matchLineCurrent(c: MacamCell, g2: number, g6: number, vml: number, dev?: CellDeviation): number {
-  const t2 = tx(c, 'T2', dev);
-  const t6 = tx(c, 'T6', dev);
-  return mosfetCurrent(t2.p, g2, vml, t2.wl) + mosfetCurrent(t6.p, g6, vml, t6.wl);
+  return mlCurrent(mlState(c, g2, g6, dev), vml);
 }
 
-function kinks(c: MacamCell, g2: number, g6: number, dev?: CellDeviation): number[] {
-  return [g2 - tx(c, 'T2', dev).p.vto, g6 - tx(c, 'T6', dev).p.vto];
+/** A branch state for the match line alone (the pull-downs' gates g2, g6; the branch's own devices unused). */
+function mlState(c: MacamCell, g2: number, g6: number, dev?: CellDeviation): BranchState {
+  const st = branchState(c, 'lo', 0, dev);
+  st.g2 = g2;
+  st.g6 = g6;
+  return st;
 }
 
 /**
@@ -204,11 +199,7 @@ function kinks(c: MacamCell, g2: number, g6: number, dev?: CellDeviation): numbe
  * Infinity if the pull-downs carry no current at v.
  */
 export function dischargeTime(c: MacamCell, g2: number, g6: number, v = c.params.vSense, dev?: CellDeviation): number {
-  const vdd = c.params.vdd;
-  if (v >= vdd) return 0;
-  if (matchLineCurrent(c, g2, g6, v, dev) <= 0) return Number.POSITIVE_INFINITY;
-  const cm = c.params.cMl;
-  return cm * integrate((x) => 1 / matchLineCurrent(c, g2, g6, x, dev), v, vdd, kinks(c, g2, g6, dev), 24);
+  return mlTime(mlState(c, g2, g6, dev), v);
 }
 
 /** ML voltage after time t (V): inverts dischargeTime. */
@@ -225,9 +216,7 @@ export function matchLineVoltage(c: MacamCell, g2: number, g6: number, t = c.par
   let q = hi;
   let st: BranchState | undefined;
   if (solver === 'root') {
-    st = branchState(c, 'lo', 0, dev);
-    st.g2 = g2;
-    st.g6 = g6;
+    st = mlState(c, g2, g6, dev);
     const flo = timeResidual(st, lo, t);
     const fhi = timeResidual(st, hi, t);
     if (flo > 0 && fhi < 0) {
@@ -394,8 +383,9 @@ function mlPiece(st: BranchState, lo: number, hi: number): number {
 }
 
 /**
- * dischargeTime(c, st.g2, st.g6, vSense, dev), the same arithmetic: integrate()'s pieces are
- * [vSense, the kinks inside (vSense, V_DD) in ascending order, V_DD].
+ * Time (s) for the ML to fall from V_DD to vSense with pull-down gates st.g2, st.g6:
+ * C_ML * integral of dv / I_ML(v), 24-point Gauss-Legendre on the pieces [vSense, the pull-downs'
+ * kinks g - VTO inside (vSense, V_DD) in ascending order, V_DD]. Infinity if no current flows at vSense.
  */
 function mlTime(st: BranchState, vSense = st.vSense): number {
   const vdd = st.vdd;
