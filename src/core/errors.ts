@@ -48,6 +48,17 @@ export class EngineTimeout extends SpiceError {
     super(`SPICE run timed out after ${timeoutMs} ms${detail ? `: ${detail}` : ''}`);
   }
 }
+/** A netlist whose control block can run programs (shell, ...) and was not allowed to. */
+export class UnsafeNetlist extends SpiceError {}
+/** A run wrote more output (log or raw data) than its limit; it was stopped. */
+export class EngineOutputTooLarge extends SpiceError {
+  constructor(
+    readonly limitBytes: number,
+    what: string,
+  ) {
+    super(`SPICE run output too large: ${what} exceeded the limit of ${limitBytes} bytes; the run was stopped (raise maxOutputBytes, or save fewer vectors / points)`);
+  }
+}
 /** ngspice rejected the netlist; `spiceMessage` carries ngspice's own words. */
 export class NetlistError extends SpiceError {
   constructor(
