@@ -25,6 +25,11 @@ export class ConfigError extends FusemixError {
   }
 }
 
+/** The user interrupted a run (Ctrl-C): exit code 130, as a shell reports SIGINT. */
+export class Interrupted extends FusemixError {
+  override readonly exitCode: number = 130;
+}
+
 /** Bad input data (CSV, IDX, measured curves). */
 export class DataError extends FusemixError {
   constructor(
