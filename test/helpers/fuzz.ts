@@ -103,10 +103,12 @@ export function fuzz(family: string, seeds: readonly Uint8Array[], n: number, pa
   const hangMs = opts.hangMs ?? 2000;
   const c: FuzzCounts = { family, cases: 0, parsed: 0, clearErrors: 0, crashes: 0, hangs: 0, crashSamples: [] };
   // warm-up, untimed: the first call pays one-off costs (lazy imports such as mathjs, JIT)
-  try {
-    parse(seeds[0]!.slice());
-  } catch {
-    /* counted below if it fails again */
+  for (const s of seeds) {
+    try {
+      parse(s.slice());
+    } catch {
+      /* counted below if it fails again */
+    }
   }
   for (let i = 0; i < n; i++) {
     const s = seeds[i % seeds.length]!;
