@@ -6,6 +6,7 @@
 export * from './core/errors.ts';
 export { parseQuantity, formatSpice, formatQuantity, DIMENSIONS, type Dimension } from './core/units.ts';
 export { stream, Rng, type Seed } from './core/rng.ts';
+export { acquireRunLock, LOCK_NAME, RunLocked, type RunLock } from './core/lock.ts';
 export { writeFileAtomic, writeJsonAtomic, makeManifest, fusemixVersion, sha256, type RunManifest } from './core/io.ts';
 export * from './devices/index.ts';
 export * from './units/activations.ts';

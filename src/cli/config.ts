@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import yargs, { type CommandModule } from 'yargs';
 import { ConfigError } from '../core/errors.ts';
+import { checkPlainText, stringsIn } from '../core/text.ts';
 
 export interface OptionInfo {
   type: 'number' | 'string' | 'boolean' | 'array';
@@ -101,6 +102,7 @@ export function loadConfig(file: string, info: Record<string, Record<string, Opt
       const ok =
         o.type === 'array' ? Array.isArray(v) : o.type === 'string' ? typeof v === 'string' || typeof v === 'number' : typeof v === o.type;
       if (!ok) throw new ConfigError(file, `${cmd}.${k}`, `a ${o.type}`, v);
+      for (const [p, str] of stringsIn(v)) checkPlainText(str, file, `${cmd}.${k}${p === '(value)' ? '' : p}`);
       if (o.choices && !o.choices.includes(v)) throw new ConfigError(file, `${cmd}.${k}`, `one of ${o.choices.join(', ')}`, v);
     }
     out[cmd] = section as Record<string, unknown>;

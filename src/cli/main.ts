@@ -5,6 +5,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { FusemixError } from '../core/errors.ts';
+import { checkPlainText, stringsIn } from '../core/text.ts';
 import { fusemixVersion } from '../core/io.ts';
 import { commands } from './commands/index.ts';
 import { describeCommands, givenOnCommandLine, loadConfig } from './config.ts';
@@ -28,6 +29,12 @@ export async function main(argv: string[]): Promise<number> {
         a[k.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase())] = v;
       }
     }, true)
+    .middleware((a) => {
+      for (const [k, v] of Object.entries(a)) {
+        if (k === '_' || k === '$0' || /[A-Z]/.test(k)) continue;
+        for (const [, s] of stringsIn(v)) checkPlainText(s, undefined, `--${k}`);
+      }
+    })
     .option('kernels', { choices: ['auto', 'js', 'wasm', 'blas'] as const, describe: 'numeric kernel backend (default auto: blas > wasm > js; env FUSEMIX_KERNELS)' })
     .option('kernel-precision', { choices: ['f64', 'f32'] as const, describe: 'precision of the wasm/blas matrix products (default f64; env FUSEMIX_KERNELS_PRECISION)' })
     .middleware((a) => {

@@ -25,6 +25,11 @@ export class ConfigError extends FusemixError {
   }
 }
 
+/** The user interrupted a run (Ctrl-C): exit code 130, as a shell reports SIGINT. */
+export class Interrupted extends FusemixError {
+  override readonly exitCode: number = 130;
+}
+
 /** Bad input data (CSV, IDX, measured curves). */
 export class DataError extends FusemixError {
   constructor(
@@ -46,6 +51,17 @@ export class EngineTimeout extends SpiceError {
     detail = '',
   ) {
     super(`SPICE run timed out after ${timeoutMs} ms${detail ? `: ${detail}` : ''}`);
+  }
+}
+/** A netlist whose control block can run programs (shell, ...) and was not allowed to. */
+export class UnsafeNetlist extends SpiceError {}
+/** A run wrote more output (log or raw data) than its limit; it was stopped. */
+export class EngineOutputTooLarge extends SpiceError {
+  constructor(
+    readonly limitBytes: number,
+    what: string,
+  ) {
+    super(`SPICE run output too large: ${what} exceeded the limit of ${limitBytes} bytes; the run was stopped (raise maxOutputBytes, or save fewer vectors / points)`);
   }
 }
 /** ngspice rejected the netlist; `spiceMessage` carries ngspice's own words. */

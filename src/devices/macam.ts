@@ -757,3 +757,36 @@ export function boundDistribution(
   }
   return { vLo, vHi, lo: stats(vLo), hi: stats(vHi), nominal: cellBounds(c, fLo, fHi), deviations };
 }
+
+/** Largest Monte Carlo sample count boundDistributionAsync takes (memory and time grow linearly). */
+export const MAX_MC_SAMPLES = 1_000_000;
+
+/**
+ * boundDistribution for long runs: the same samples (the same draws, the same numbers) in chunks,
+ * yielding to the event loop between them so progress can be shown and an interrupt (Ctrl-C) seen.
+ * `onProgress(done, total)` after each chunk; when `signal` is aborted, `onAbort(done)` decides
+ * what is thrown. The deviations are not kept.
+ */
+export async function boundDistributionAsync(
+  c: MacamCell,
+  fLo: number,
+  fHi: number,
+  opts: { samples: number; seed?: number | string; sigmas?: VariationSigmas; chunk?: number; onProgress?: (done: number, total: number) => void; signal?: AbortSignal; onAbort?: (done: number) => Error },
+): Promise<{ vLo: Float64Array; vHi: Float64Array; lo: BoundStats; hi: BoundStats; nominal: Bounds }> {
+  const n = opts.samples;
+  const sig = opts.sigmas ?? cellSigmas(c);
+  const vLo = new Float64Array(n);
+  const vHi = new Float64Array(n);
+  const chunk = Math.max(1, opts.chunk ?? 500);
+  for (let i0 = 0; i0 < n; i0 += chunk) {
+    if (opts.signal?.aborted) throw opts.onAbort ? opts.onAbort(i0) : new Error(`interrupted after ${i0} of ${n} samples`);
+    for (let i = i0; i < Math.min(n, i0 + chunk); i++) {
+      const dev = sampleDeviation(stream(opts.seed ?? 1, 'macam-mc', i), sig);
+      vLo[i] = lowerBound(c, fLo, dev, 1e-7);
+      vHi[i] = upperBound(c, fHi, dev, 1e-7);
+    }
+    opts.onProgress?.(Math.min(n, i0 + chunk), n);
+    await new Promise((r) => setImmediate(r));
+  }
+  return { vLo, vHi, lo: stats(vLo), hi: stats(vHi), nominal: cellBounds(c, fLo, fHi) };
+}

@@ -14,6 +14,7 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.ts';
 import { PACKAGE_ROOT } from '../core/io.ts';
+import { checkPlainText, checkPresetName } from '../core/text.ts';
 import { type Dimension, DIMENSIONS, parseQuantity } from '../core/units.ts';
 
 interface Common {
@@ -140,6 +141,7 @@ export function parsePreset<S extends PresetSpec>(obj: unknown, file?: string, e
     throw new ConfigError(file, path || '(top level)', expected, got);
   }
   const data = env.data;
+  checkPresetStrings(data, file);
   if (expectKind && data.kind !== expectKind) {
     throw new ConfigError(file, 'kind', `a preset of kind "${expectKind}"`, data.kind);
   }
@@ -177,6 +179,24 @@ export function parsePreset<S extends PresetSpec>(obj: unknown, file?: string, e
     raw: data,
     ...(data.fit ? { fit: data.fit } : {}),
   };
+}
+
+/**
+ * Strings of a preset may reach a netlist (names print in headers and comments, references pick
+ * other presets): the name must be a preset name, and every other string one line without control
+ * characters. A crafted preset with a newline in a field is refused here, before anything renders.
+ */
+function checkPresetStrings(data: PresetFile, file: string | undefined): void {
+  checkPresetName(data.name, file, 'name');
+  checkPlainText(data.kind, file, 'kind');
+  if (data.description !== undefined) checkPlainText(data.description, file, 'description');
+  for (const [key, e] of Object.entries(data.params)) {
+    checkPlainText(key, file, `params.${key}`);
+    checkPlainText(e.source, file, `params.${key}.source`);
+    if (e.note !== undefined) checkPlainText(e.note, file, `params.${key}.note`);
+    const strs = typeof e.value === 'string' ? [[`params.${key}.value`, e.value]] : Array.isArray(e.value) ? e.value.map((x, i) => [`params.${key}.value[${i}]`, x]) : [];
+    for (const [field, v] of strs) if (typeof v === 'string') checkPlainText(v, file, field as string);
+  }
 }
 
 function convertField(v: unknown, fs: FieldSpec, file: string | undefined, field: string): unknown {

@@ -51,7 +51,7 @@ function pointOf(r: MixResult): ParetoPoint {
  * The data are loaded once for all budgets (`data`: already loaded, exactly as loadMixData gives).
  */
 export function runPareto(opts: Partial<MixOptions>, budgets: readonly number[], hooks: RunHooks = {}, data?: MixData): ParetoResult | undefined {
-  const store = hooks.store ?? new PhaseStore(hooks.outDir);
+  const store = hooks.store ?? new PhaseStore(hooks.outDir, hooks.warn);
   const runs: MixResult[] = [];
   for (const b of budgets) {
     const o = resolveMixOptions({ ...opts, budget: b });

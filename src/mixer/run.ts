@@ -22,7 +22,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, DataError } from '../core/errors.ts';
-import { writeJsonAtomic } from '../core/io.ts';
+import { sha256, writeJsonAtomic } from '../core/io.ts';
 import { stream } from '../core/rng.ts';
 import type { Dataset } from '../data/index.ts';
 import { Adam, type OptimizerState } from '../nn/optim.ts';
@@ -58,6 +58,8 @@ export interface RunHooks {
   readonly progress?: (label: string, total: number) => ProgressSink;
   /** one human line per finished phase */
   readonly log?: (line: string) => void;
+  /** warnings (a corrupt checkpoint being recomputed); default: stderr */
+  readonly warn?: (line: string) => void;
   /** shared in-memory phase store (pareto reuses shared phases across budgets without an out dir) */
   readonly store?: PhaseStore;
   /**
@@ -160,23 +162,25 @@ export function mcnemar(maskA: string, maskB: string): { onlyA: number; onlyB: n
   return { onlyA, onlyB, pValue: n === 0 ? 1 : Math.min(1, 2 * tail) };
 }
 
-/** Phase checkpoints: files in the out dir, or memory. */
+/**
+ * Phase checkpoints: files in the out dir, or memory. Each file carries a sha256 of its payload
+ * (`checksum`, over the payload's compact JSON); a file that is not valid JSON or whose checksum
+ * does not match (a torn write, a bit flip, an edit) is never trusted: a warning, and the phase is
+ * recomputed from the last good checkpoint before it (the file is overwritten when it is).
+ */
 export class PhaseStore {
   private readonly mem = new Map<string, unknown>();
-  constructor(readonly dir?: string) {}
+  constructor(
+    readonly dir?: string,
+    private readonly warn: (msg: string) => void = (m) => process.stderr.write(`fusemix: warning: ${m}\n`),
+  ) {}
   private file(name: string): string | undefined {
     return this.dir ? join(this.dir, `${name}.ckpt.json`) : undefined;
   }
   get<T>(name: string, hash: string): T | undefined {
     let v = this.mem.get(name) as { hash?: string } | undefined;
     const file = this.file(name);
-    if (!v && file && existsSync(file)) {
-      try {
-        v = JSON.parse(readFileSync(file, 'utf8')) as { hash?: string };
-      } catch (e) {
-        throw new DataError(`checkpoint is not valid JSON (${(e as Error).message}); delete it to start over`, file);
-      }
-    }
+    if (!v && file && existsSync(file)) v = readCheckpoint(file, this.warn);
     if (!v) return undefined;
     if (v.hash !== hash) {
       throw new ConfigError(
@@ -192,7 +196,7 @@ export class PhaseStore {
   put<T extends { hash: string }>(name: string, value: T): void {
     this.mem.set(name, value);
     const file = this.file(name);
-    if (file) writeJsonAtomic(file, value);
+    if (file) writeJsonAtomic(file, withChecksum(value));
   }
   /** Hold an entry in memory only (already on disk, or computed by another thread that wrote it). */
   remember(name: string, value: unknown): void {
@@ -202,6 +206,33 @@ export class PhaseStore {
   entries(): Array<[string, unknown]> {
     return [...this.mem.entries()];
   }
+}
+
+/** A checkpoint value with the sha256 of its compact JSON appended as `checksum`. */
+export function withChecksum<T extends object>(value: T): T & { checksum: string } {
+  const { checksum: _drop, ...payload } = value as T & { checksum?: string };
+  return { ...(payload as T), checksum: sha256(JSON.stringify(payload)) };
+}
+
+/** A checkpoint file's payload, or undefined (with a warning) when it is unreadable or its checksum fails. */
+export function readCheckpoint(file: string, warn: (msg: string) => void): { hash?: string } | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    warn(`${file}: checkpoint is not valid JSON (${(e as Error).message}); recomputing that phase`);
+    return undefined;
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) {
+    warn(`${file}: checkpoint is not a JSON object; recomputing that phase`);
+    return undefined;
+  }
+  const { checksum, ...payload } = v as { checksum?: unknown };
+  if (typeof checksum !== 'string' || checksum !== sha256(JSON.stringify(payload))) {
+    warn(`${file}: checkpoint checksum ${typeof checksum === 'string' ? 'does not match its contents' : 'is missing'}; not trusted, recomputing that phase`);
+    return undefined;
+  }
+  return payload as { hash?: string };
 }
 
 interface Net {
@@ -454,7 +485,7 @@ export function chainKey(partial: Partial<MixOptions>, chain: Chain): { name: st
 
 function pipeline(partial: Partial<MixOptions>, hooks: RunHooks, only?: Chain, preloaded?: MixData): RunOutcome {
   const o = resolveMixOptions(partial);
-  const store = hooks.store ?? new PhaseStore(hooks.outDir);
+  const store = hooks.store ?? new PhaseStore(hooks.outDir, hooks.warn);
   const log = hooks.log ?? (() => {});
   const hs = sharedHash(o);
   const hb = budgetHash(o);

@@ -262,7 +262,7 @@ export async function runChainsParallel(
 export async function runMixParallel(partial: Partial<MixOptions>, hooks: RunHooks = {}): Promise<RunOutcome> {
   const threads = checkThreads(hooks.threads ?? getDefaultThreads());
   if (threads === 1 || hooks.stopAfter) return runMix(partial, hooks);
-  const h = { ...hooks, store: hooks.store ?? new PhaseStore(hooks.outDir) };
+  const h = { ...hooks, store: hooks.store ?? new PhaseStore(hooks.outDir, hooks.warn) };
   const data = await runChainsParallel(partial, [resolveMixOptions(partial).budget], h, threads);
   return runMixStage(partial, h, { data });
 }
@@ -271,7 +271,7 @@ export async function runMixParallel(partial: Partial<MixOptions>, hooks: RunHoo
 export async function runParetoParallel(opts: Partial<MixOptions>, budgets: readonly number[], hooks: RunHooks = {}): Promise<ParetoResult | undefined> {
   const threads = checkThreads(hooks.threads ?? getDefaultThreads());
   if (threads === 1 || hooks.stopAfter || budgets.length === 0) return runPareto(opts, budgets, hooks);
-  const h = { ...hooks, store: hooks.store ?? new PhaseStore(hooks.outDir) };
+  const h = { ...hooks, store: hooks.store ?? new PhaseStore(hooks.outDir, hooks.warn) };
   const data = await runChainsParallel(opts, budgets, h, threads);
   return runPareto(opts, budgets, h, data);
 }

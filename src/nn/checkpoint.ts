@@ -1,7 +1,10 @@
-/** Checkpoint files: model parameters (+ optional optimiser state and epoch), written atomically. */
+/**
+ * Checkpoint files: model parameters (+ optional optimiser state and epoch), written atomically with
+ * a sha256 of the payload (`checksum`); a file whose checksum does not match is refused (DataError).
+ */
 import { readFileSync } from 'node:fs';
 import { DataError } from '../core/errors.ts';
-import { writeJsonAtomic } from '../core/io.ts';
+import { sha256, writeJsonAtomic } from '../core/io.ts';
 import type { Optimizer, OptimizerState } from './optim.ts';
 import type { ModelState, Sequential } from './sequential.ts';
 
@@ -17,7 +20,7 @@ export function saveCheckpoint(path: string, model: Sequential, opts: { optimize
   const ck: Checkpoint = { model: model.state() };
   if (opts.optimizer) ck.optimizer = opts.optimizer.state();
   if (opts.epoch !== undefined) ck.epoch = opts.epoch;
-  writeJsonAtomic(path, ck);
+  writeJsonAtomic(path, { ...ck, checksum: sha256(JSON.stringify(ck)) });
 }
 
 /** Load a checkpoint into `model` (and `optimizer`); returns the stored epoch. Bad files raise DataError. */
@@ -28,7 +31,11 @@ export function loadCheckpoint(path: string, model: Sequential, optimizer?: Opti
   } catch (e) {
     throw new DataError(`cannot read checkpoint: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, path);
   }
-  if (!ck || typeof ck !== 'object') throw new DataError('checkpoint is not a JSON object', path);
+  if (!ck || typeof ck !== 'object' || Array.isArray(ck)) throw new DataError('checkpoint is not a JSON object', path);
+  const { checksum, ...payload } = ck as Partial<Checkpoint> & { checksum?: unknown };
+  if (typeof checksum !== 'string' || checksum !== sha256(JSON.stringify(payload))) {
+    throw new DataError(`checkpoint checksum ${typeof checksum === 'string' ? 'does not match its contents (corrupt or edited)' : 'is missing'}; not trusted`, path);
+  }
   model.loadState(ck.model, path);
   if (optimizer) {
     if (!ck.optimizer) throw new DataError('checkpoint holds no optimizer state', path);

@@ -36,7 +36,7 @@ export type { AnalysisType, SpicePlot } from './raw.ts';
 export type EngineKind = 'wasm' | 'ngspice';
 export const ENGINE_KINDS: readonly EngineKind[] = ['wasm', 'ngspice'];
 
-export { DEFAULT_TIMEOUT_MS } from './ngspice.ts';
+export { DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_TIMEOUT_MS } from './ngspice.ts';
 
 export interface RunOptions {
   /** time limit of this run in ms (default: the engine's, 60 s); on expiry EngineTimeout */
@@ -45,6 +45,13 @@ export interface RunOptions {
   includes?: Record<string, string>;
   /** a name for error messages (e.g. the netlist file) */
   name?: string;
+  /**
+   * let the netlist's control block run programs (`shell`, `source`, `codemodel`, ...; see
+   * ./guard.ts). Default false: such a netlist is refused with UnsafeNetlist before it runs.
+   */
+  allowShell?: boolean;
+  /** limit of the raw output (bytes; the log is held to the smaller of this and 32 MiB); default 512 MiB */
+  maxOutputBytes?: number;
 }
 
 export interface SpiceResult {

@@ -25,6 +25,7 @@ export {
   type NgspiceEngineOptions,
 } from './ngspice.ts';
 export { WasmEngine, type WasmEngineOptions } from './wasm.ts';
+export { checkControlCommands, checkGeneratedDeck, SHELL_COMMANDS, unsafeControlLines, type UnsafeLine } from './guard.ts';
 export { EnginePool, runMany, type RunItem, type RunManyOptions } from './pool.ts';
 export { renderCell, renderUnit, renderTestbench, renderMtjTest, modelLibrary, type TransistorModel } from './netlist.ts';
 export { verifyCell, verifyUnit, type CellVerifyReport, type UnitVerifyReport } from './verify.ts';

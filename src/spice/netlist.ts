@@ -37,6 +37,7 @@ import {
 import type { MosfetParams } from '../devices/mosfet.ts';
 import type { MtjParams } from '../devices/mtj.ts';
 import type { FusedUnit } from '../units/fused.ts';
+import { checkGeneratedDeck, checkTemplateValues } from './guard.ts';
 
 export type TransistorModel = 'level1' | 'bsim4';
 export const TRANSISTOR_MODELS: readonly TransistorModel[] = ['level1', 'bsim4'];
@@ -71,6 +72,7 @@ export function renderTemplate(name: string, ctx: object): string {
     t = env().compile(readFileSync(join(TEMPLATES_DIR, name), 'utf8'), { noEscape: true, strict: true });
     compiled.set(name, t);
   }
+  checkTemplateValues(name, ctx);
   return t(ctx);
 }
 
@@ -273,7 +275,7 @@ export function renderCellArray(cell: MacamCell, instances: readonly CellInstanc
   });
   out.push(...icCards(mlNodes, p.vdd, usesUic(model)), ...saveCards(mlNodes));
   out.push(tranCard(p.tEval, TRAN_MAX_STEP_FRACTION, usesUic(model)), '.end', '');
-  return { netlist: out.join('\n'), mlNodes };
+  return { netlist: checkGeneratedDeck(out.join('\n')), mlNodes };
 }
 
 function saveCards(nodes: string[], perLine = 16): string[] {
@@ -411,7 +413,7 @@ export function renderUnit(unit: FusedUnit, opts: RenderUnitOptions): string {
     ics.push(...icCards(n.ml, p.vdd, uic));
   });
   out.push(...ics, ...saveCards(save), tranCard(p.tEval, TRAN_MAX_STEP_FRACTION, uic), '.end', '');
-  return out.join('\n');
+  return checkGeneratedDeck(out.join('\n'));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -457,7 +459,7 @@ export function renderTestbench(kind: TestbenchKind, opts: TestbenchOptions): st
     out.push(`Vdl dl 0 0`, `X1 sl dl ml vdd ${CELL_SUBCKT.both} ${cellInstanceParams(cell, fLo, fHi)}`);
     out.push('.save v(dl) v(x1.g1) v(x1.g2) v(x1.inv) i(vml)');
     out.push(`.dc Vdl 0 ${spiceNum(p.vdd)} ${spiceNum(step)}`, '.end', '');
-    return out.join('\n');
+    return checkGeneratedDeck(out.join('\n'));
   }
   if (kind === 'tran') {
     if (!opts.unit) throw new ConfigError(undefined, 'unit', 'a fused unit for the tran testbench', 'none');
@@ -537,7 +539,7 @@ export function renderMtjTest(opts: MtjTestOptions): string {
     });
   }
   out.push(`.save v(vb) ${save.join(' ')}`, `.dc Vb ${spiceNum(sw.from)} ${spiceNum(sw.to)} ${spiceNum(sw.step)}`, '.end', '');
-  return out.join('\n');
+  return checkGeneratedDeck(out.join('\n'));
 }
 
 /** A DC deck of one level-1 MOSFET (fm_nfet or fm_pfet) with gate and drain sources: i(vd) vs V_DS, nested over V_GS. */
@@ -557,7 +559,7 @@ export function renderMosfetTest(
   const [a, b, c] = sweep.vds;
   const [e, f, g] = sweep.vgs;
   out.push('.save v(d) v(g) i(vd)', `.dc Vd ${spiceNum(a)} ${spiceNum(b)} ${spiceNum(c)} Vg ${spiceNum(e)} ${spiceNum(f)} ${spiceNum(g)}`, '.end', '');
-  return out.join('\n');
+  return checkGeneratedDeck(out.join('\n'));
 }
 
 // ---------------------------------------------------------------------------------------------

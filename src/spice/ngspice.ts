@@ -7,11 +7,12 @@
  * netlist errors become NetlistError, failed convergence ConvergenceError, each with ngspice's words.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join, normalize, resolve } from 'node:path';
-import { ConfigError, ConvergenceError, EngineNotFound, EngineTimeout, NetlistError } from '../core/errors.ts';
+import { ConfigError, ConvergenceError, EngineNotFound, EngineOutputTooLarge, EngineTimeout, NetlistError } from '../core/errors.ts';
 import type { RunOptions, SpiceEngine, SpiceResult } from './engine.ts';
+import { checkControlCommands } from './guard.ts';
 import { parseRaw, type SpicePlot } from './raw.ts';
 
 export interface NgspiceEngineOptions {
@@ -19,6 +20,8 @@ export interface NgspiceEngineOptions {
   binary?: string;
   /** default time limit per run in ms */
   timeoutMs?: number;
+  /** default output limit per run in bytes (see RunOptions.maxOutputBytes) */
+  maxOutputBytes?: number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -213,6 +216,23 @@ const RAW = 'fusemix.raw';
 /** Default time limit of one run. Every run has one; pass `timeoutMs` to change it. */
 export const DEFAULT_TIMEOUT_MS = 60_000;
 
+/** Default limit of one run's raw output (bytes); the log is held to min(this, LOG_LIMIT_BYTES). */
+export const DEFAULT_MAX_OUTPUT_BYTES = 512 * 1024 * 1024;
+export const LOG_LIMIT_BYTES = 32 * 1024 * 1024;
+
+/**
+ * The checks every run makes before ngspice sees the netlist: control commands that can run
+ * programs are refused unless allowed (in the netlist, the include files given, and the absolute
+ * includes read from the host). Returns the output limit of the run.
+ */
+export function preflight(netlist: string, name: string, opts: RunOptions, engineMax?: number): number {
+  const abs = Object.fromEntries(Object.entries(readHostIncludes(netlist, process.cwd())).filter(([k]) => isAbsolute(k)));
+  checkControlCommands(netlist, name, { ...abs, ...(opts.includes ?? {}) }, opts.allowShell ?? false);
+  const max = opts.maxOutputBytes ?? engineMax ?? DEFAULT_MAX_OUTPUT_BYTES;
+  if (!(max > 0)) throw new ConfigError(undefined, 'maxOutputBytes', 'a positive number of bytes', max);
+  return max;
+}
+
 export class NgspiceEngine implements SpiceEngine {
   readonly kind = 'ngspice' as const;
   private binary: string | undefined;
@@ -224,6 +244,7 @@ export class NgspiceEngine implements SpiceEngine {
     this.binary ??= findNgspice(this.opts.binary);
     const name = opts.name ?? 'netlist';
     const timeoutMs = opts.timeoutMs ?? this.opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const maxBytes = preflight(netlist, name, opts, this.opts.maxOutputBytes);
     const dir = mkdtempSync(join(tmpdir(), 'fusemix-ngspice-'));
     try {
       for (const [file, content] of Object.entries(opts.includes ?? {})) {
@@ -233,11 +254,12 @@ export class NgspiceEngine implements SpiceEngine {
       }
       writeFileSync(join(dir, 'circuit.cir'), prepareNetlist(netlist, 'ngspice', RAW));
       const t0 = performance.now();
-      const { stdout, stderr } = await runProcess(this.binary, ['-b', 'circuit.cir'], dir, timeoutMs, name);
+      const { stdout, stderr } = await runProcess(this.binary, ['-b', 'circuit.cir'], dir, timeoutMs, name, Math.min(maxBytes, LOG_LIMIT_BYTES));
       const elapsedMs = performance.now() - t0;
       const scan = scanLog(stderr);
       throwIfFailed(scan, name);
       const rawPath = join(dir, RAW);
+      if (existsSync(rawPath) && statSync(rawPath).size > maxBytes) throw new EngineOutputTooLarge(maxBytes, `the raw file of ${name} (${statSync(rawPath).size} bytes)`);
       const plots: SpicePlot[] = existsSync(rawPath) ? parseRaw(readFileSync(rawPath), `${name} (raw output)`) : [];
       if (plots.length === 0) {
         const tail = (stderr.trim() || stdout.trim()).split('\n').slice(-3).join('; ');
@@ -260,21 +282,37 @@ function runProcess(
   cwd: string,
   timeoutMs: number,
   name: string,
+  logLimit = LOG_LIMIT_BYTES,
 ): Promise<{ stdout: string; stderr: string; code: number | null }> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(bin, args, { cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let timedOut = false;
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => {
-      timedOut = true;
+    let tooLarge = false;
+    const killGroup = () => {
       try {
         process.kill(-child.pid!, 'SIGKILL'); // the whole process group
       } catch {
         child.kill('SIGKILL');
       }
+    };
+    const onData = (which: 'out' | 'err') => (d: string) => {
+      if (tooLarge) return;
+      if (which === 'out') stdout += d;
+      else stderr += d;
+      if (stdout.length + stderr.length > logLimit) {
+        tooLarge = true;
+        stdout = stdout.slice(0, 4096);
+        stderr = stderr.slice(0, 4096);
+        killGroup();
+      }
+    };
+    child.stdout.setEncoding('utf8').on('data', onData('out'));
+    child.stderr.setEncoding('utf8').on('data', onData('err'));
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup();
     }, timeoutMs);
     child.on('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
@@ -287,6 +325,7 @@ function runProcess(
     child.on('close', (code) => {
       clearTimeout(timer);
       if (timedOut) reject(new EngineTimeout(timeoutMs, `ngspice on ${name} was killed`));
+      else if (tooLarge) reject(new EngineOutputTooLarge(logLimit, `the log of ngspice on ${name}`));
       else resolvePromise({ stdout, stderr, code });
     });
   });

@@ -118,6 +118,14 @@ function parsePlot(r: Reader): SpicePlot {
       }
     } else if (key === 'binary' || key === 'values') {
       if (vars.length !== nVars || nVars < 0) throw r.error(`${key}: section before the variable list`);
+      // sizes come from the header: check them against the bytes left before allocating anything
+      let values = 0;
+      for (const v of vars) values += padded ? nPoints : v.length;
+      const left = r.data.length - r.pos;
+      const need = key === 'binary' ? values * (complex ? 16 : 8) : values * 2;
+      if (need > left) {
+        throw r.error(`${key === 'binary' ? 'binary data' : 'ASCII values'} truncated: the header declares ${nPoints} points of ${nVars} variables (at least ${need} bytes), ${left} bytes follow`);
+      }
       const re = vars.map((v) => new Float64Array(v.length));
       const im = complex ? vars.map((v) => new Float64Array(v.length)) : undefined;
       if (key === 'binary') readBinary(r, vars, nPoints, complex, padded, re, im);

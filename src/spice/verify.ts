@@ -21,6 +21,8 @@ import { type CellDeviation, type MacamCell, lowerBound, stablePositions, upperB
 import type { FusedUnit } from '../units/fused.ts';
 import type { EngineKind } from './engine.ts';
 import { vector } from './engine.ts';
+import { checkPlainText } from '../core/text.ts';
+import { checkGeneratedDeck } from './guard.ts';
 import { type CellInstance, type TransistorModel, modelLibrary, renderCellArray, renderUnit, unitNodes } from './netlist.ts';
 import { EnginePool } from './pool.ts';
 
@@ -42,9 +44,13 @@ export function withLibrary(netlist: string, cell: MacamCell, model: TransistorM
   if (!lib) return netlist;
   const std = modelLibrary(cell, model);
   if (!netlist.includes(std)) throw new Error('withLibrary: the netlist does not contain the model library');
-  return netlist
-    .replace(std, () => lib.text.endsWith('\n') ? lib.text : `${lib.text}\n`)
-    .replace(/^(\* transistors: ).*$/m, (_m, a: string) => `${a}${lib.description}`);
+  checkPlainText(lib.description, undefined, 'library description');
+  return checkGeneratedDeck(
+    netlist
+      .replace(std, () => (lib.text.endsWith('\n') ? lib.text : `${lib.text}\n`))
+      .replace(/^(\* transistors: ).*$/m, (_m, a: string) => `${a}${lib.description}`),
+    'netlist with a custom library',
+  );
 }
 
 /** One bound to find: a branch of a cell instance (wall positions, optional deviations). */

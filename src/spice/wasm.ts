@@ -18,16 +18,18 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Worker } from 'node:worker_threads';
-import { EngineNotFound, EngineTimeout, NetlistError, SpiceError } from '../core/errors.ts';
+import { EngineNotFound, EngineOutputTooLarge, EngineTimeout, NetlistError, SpiceError } from '../core/errors.ts';
 import { siblingModule, startWorker } from '../core/modules.ts';
 import type { RunOptions, SpiceEngine, SpiceResult } from './engine.ts';
-import { DEFAULT_TIMEOUT_MS, checkIncludeName, prepareNetlist, readHostIncludes, scanLog, throwIfFailed } from './ngspice.ts';
+import { DEFAULT_TIMEOUT_MS, LOG_LIMIT_BYTES, checkIncludeName, preflight, prepareNetlist, readHostIncludes, scanLog, throwIfFailed } from './ngspice.ts';
 import { parseRaw } from './raw.ts';
 import type { WorkerReply, WorkerRun } from './wasm-worker.ts';
 
 export interface WasmEngineOptions {
   /** default time limit per run in ms */
   timeoutMs?: number;
+  /** default output limit per run in bytes (see RunOptions.maxOutputBytes) */
+  maxOutputBytes?: number;
   /** time limit for starting the engine (loading the WebAssembly module), ms; default 60 s */
   startTimeoutMs?: number;
 }
@@ -152,6 +154,7 @@ export class WasmEngine implements SpiceEngine {
   private async runNow(netlist: string, opts: RunOptions): Promise<SpiceResult> {
     const name = opts.name ?? 'netlist';
     const timeoutMs = opts.timeoutMs ?? this.opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const maxBytes = preflight(netlist, name, opts, this.opts.maxOutputBytes);
     const files: Record<string, string> = {};
     for (const [p, content] of Object.entries(readHostIncludes(netlist, process.cwd()))) {
       if (posix.isAbsolute(p)) files[p] = content; // absolute includes: copied from the host as is
@@ -175,6 +178,8 @@ export class WasmEngine implements SpiceEngine {
         w.postMessage(msg);
       });
       const elapsedMs = performance.now() - t0;
+      if (reply.raw && reply.raw.length > maxBytes) throw new EngineOutputTooLarge(maxBytes, `the raw output of ${name} (${reply.raw.length} bytes)`);
+      if (reply.info.length > Math.min(maxBytes, LOG_LIMIT_BYTES)) throw new EngineOutputTooLarge(Math.min(maxBytes, LOG_LIMIT_BYTES), `the log of ${name}`);
       const stderr = reply.errors.join('\n');
       const scan = scanLog(stderr);
       throwIfFailed(scan, name);

@@ -183,8 +183,11 @@ function resolveFn(fn: string | Activation): Activation {
   return typeof fn === 'string' ? getActivation(fn) : fn;
 }
 
+/** Most output bits of a fused unit: the rows of one column (2^bits - 1) must stay a few thousand. */
+export const MAX_UNIT_BITS = 12;
+
 function checkBits(bits: number): void {
-  if (!Number.isInteger(bits) || bits < 1 || bits > 12) throw new ConfigError(undefined, '--bits', 'an integer from 1 to 12', bits);
+  if (!Number.isInteger(bits) || bits < 1 || bits > MAX_UNIT_BITS) throw new ConfigError(undefined, '--bits', `an integer from 1 to ${MAX_UNIT_BITS} (a column holds at most 2^${MAX_UNIT_BITS} - 1 = ${2 ** MAX_UNIT_BITS - 1} rows; its transfer tables and netlists grow as 2^bits)`, bits);
 }
 
 /** Ideal code-change points of Q(f(x)) on [xLo, xHi] and the code of every interval (merged). */

@@ -1,10 +1,11 @@
 /** fusemix cell: bounds and energy of one MACAM cell. */
 import type { CommandModule } from 'yargs';
 import { formatQuantity } from '../../core/units.ts';
-import { achievableBounds, boundDistribution, boundRange, cellBounds, loadMacamCell, searchEnergy, staticBounds } from '../../devices/macam.ts';
+import { achievableBounds, boundDistributionAsync, boundRange, MAX_MC_SAMPLES, cellBounds, loadMacamCell, searchEnergy, staticBounds } from '../../devices/macam.ts';
 import { parseList } from '../../devices/evaluate.ts';
 import { UsageArgError } from './errors.ts';
-import { type GlobalArgs, printJson, say, table } from '../util.ts';
+import { Interrupted } from '../../core/errors.ts';
+import { type GlobalArgs, Progress, printJson, say, table } from '../util.ts';
 
 interface CellArgs extends GlobalArgs {
   preset: string;
@@ -22,9 +23,12 @@ export const cellCommand: CommandModule<GlobalArgs, CellArgs> = {
       .option('preset', { type: 'string', default: 'macam-measured', describe: 'MACAM cell preset or path' })
       .option('state', { type: 'string', default: '1,0', describe: 'wall positions "fLo,fHi" (AP fractions of M1, M2)' })
       .option('vdl', { type: 'string', describe: 'data-line voltage for the energy figure (default: mid-window)' })
-      .option('mc', { type: 'number', describe: 'Monte Carlo samples of the bounds under device variation' })
+      .option('mc', { type: 'number', describe: `Monte Carlo samples of the bounds under device variation (at most ${MAX_MC_SAMPLES}; progress on a terminal; Ctrl-C stops it, exit 130)` })
       .option('seed', { type: 'string', default: '1', describe: 'seed of the Monte Carlo' }),
-  handler: (args) => {
+  handler: async (args) => {
+    if (args.mc !== undefined && !(Number.isInteger(args.mc) && args.mc >= 1 && args.mc <= MAX_MC_SAMPLES)) {
+      throw new UsageArgError('mc', `a whole number of samples from 1 to ${MAX_MC_SAMPLES} (the limit: ~0.1 ms and 16 bytes per sample; split bigger studies over seeds)`, args.mc);
+    }
     const cell = loadMacamCell(args.preset);
     const fs = parseList(args.state, 'dimensionless', 'state');
     if (fs.length !== 2 || fs.some((f) => f < 0 || f > 1)) throw new UsageArgError('state', 'two AP fractions "fLo,fHi" in [0, 1]', args.state);
@@ -35,7 +39,7 @@ export const cellCommand: CommandModule<GlobalArgs, CellArgs> = {
     const vdl = args.vdl !== undefined ? parseList(args.vdl, 'voltage', 'vdl')[0]! : 0.5 * (Math.max(b.vLo, range.lo[0]) + Math.min(b.vHi, range.hi[1]));
     const energy = searchEnergy(cell, fLo, fHi, vdl);
     const ach = achievableBounds(cell);
-    const mc = args.mc ? boundDistribution(cell, fLo, fHi, { samples: args.mc, seed: args.seed }) : undefined;
+    const mc = args.mc ? await monteCarlo(args, cell, fLo, fHi) : undefined;
     const out = {
       preset: cell.name,
       presets: cell.presets,
@@ -64,3 +68,25 @@ export const cellCommand: CommandModule<GlobalArgs, CellArgs> = {
     }
   },
 };
+
+/** The Monte Carlo with a progress bar (terminal only) and Ctrl-C handling: stops, nothing printed, exit 130. */
+async function monteCarlo(args: CellArgs, cell: ReturnType<typeof loadMacamCell>, fLo: number, fHi: number) {
+  const total = args.mc!;
+  const bar = new Progress('monte carlo', total, args.quiet);
+  const ac = new AbortController();
+  const onSigint = () => ac.abort();
+  process.on('SIGINT', onSigint);
+  try {
+    const r = await boundDistributionAsync(cell, fLo, fHi, {
+      samples: total,
+      seed: args.seed,
+      signal: ac.signal,
+      onProgress: (done) => bar.update(done),
+      onAbort: (done) => new Interrupted(`interrupted (Ctrl-C) after ${done} of ${total} Monte Carlo samples; nothing written`),
+    });
+    bar.done();
+    return r;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}

@@ -131,7 +131,7 @@ export const meshCommand: CommandModule<GlobalArgs, MeshArgs> = {
     if (a.size !== undefined) {
       const field = a.field ?? 'complex';
       const n = a.size;
-      if (!Number.isInteger(n) || n < 2 || n > 1024) throw new UsageArgError('size', 'an integer N in [2, 1024]', a.size);
+      if (!Number.isInteger(n) || n < 2 || n > 1024) throw new UsageArgError('size', 'an integer N in [2, 1024] (the limit: N^2/2 MZIs, O(N^3) time and N^2 complex values)', a.size);
       const u = randomUnitary(n, stream(a.seed, 'mesh', 'unitary', n), field === 'real');
       const t0 = performance.now();
       const mesh = decomposeUnitary(u, { decomposition: a.decomposition, field, trusted: true });

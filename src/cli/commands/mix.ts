@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { makeManifest } from '../../core/io.ts';
+import { acquireRunLock } from '../../core/lock.ts';
 import { formatQuantity } from '../../core/units.ts';
 import { type MixOptions, PHASES, type Phase, type MixResult, type RunHooks, budgetTag } from '../../mixer/index.ts';
 import { runMixParallel } from '../../mixer/worker.ts';
@@ -132,6 +133,7 @@ export function cliHooks(a: GlobalArgs & { out?: string; threads?: number }, sto
     ...(a.threads !== undefined ? { threads: a.threads } : {}),
     progress: (label, total) => new Progress(label.padEnd(12), total, a.quiet),
     log: (line) => say(a, line),
+    warn: (line) => process.stderr.write(`fusemix: warning: ${line}\n`),
   };
 }
 
@@ -173,6 +175,18 @@ export const mixCommand: CommandModule<GlobalArgs, MixArgs> = {
     const t0 = performance.now();
     const opts = mixOptionsFromArgs(args);
     const stop = stopAfterArg(args['stop-after']);
+    // one run per --out folder at a time (a second one would interleave checkpoints)
+    const lock = args.out ? acquireRunLock(args.out, 'fusemix mix', (m) => say(args, m)) : undefined;
+    try {
+      await mixHandler(args, opts, stop, started, t0);
+    } finally {
+      lock?.release();
+    }
+  },
+};
+
+async function mixHandler(args: MixArgs, opts: Partial<MixOptions>, stop: Phase | undefined, started: string, t0: number): Promise<void> {
+  {
     const out = await runMixParallel(opts, cliHooks(args, stop));
     if (!out.result) {
       say(args, `stopped after phase '${out.stopped}'${args.out ? `; checkpoints in ${args.out}` : ''}`);
@@ -197,5 +211,5 @@ export const mixCommand: CommandModule<GlobalArgs, MixArgs> = {
     }
     if (args.json) printJson(r);
     else printSummary(args, r);
-  },
-};
+  }
+}

@@ -1,6 +1,7 @@
 /** fusemix pareto: SuperMixer over several budgets; pareto.csv and pareto.svg (accuracy vs energy). */
 import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
+import { acquireRunLock } from '../../core/lock.ts';
 import { makeManifest } from '../../core/io.ts';
 import { formatQuantity } from '../../core/units.ts';
 import { writePareto } from '../../mixer/index.ts';
@@ -29,6 +30,9 @@ export const paretoCommand: CommandModule<GlobalArgs, ParetoArgs> = {
     if (budgets.length === 0 || !budgets.every((b) => b > 0 && b <= 1)) throw new UsageArgError('budgets', 'fractions in (0, 1] like 0.2,0.3,0.4', args.budgets);
     const opts = mixOptionsFromArgs(args);
     const stop = stopAfterArg(args['stop-after']);
+    const lock = args.out ? acquireRunLock(args.out, 'fusemix pareto', (m) => say(args, m)) : undefined;
+    // held until the outputs are written: released when the process exits (after an error too)
+    if (lock) process.once('exit', () => lock.release());
     const p = await runParetoParallel(opts, budgets, cliHooks(args, stop));
     if (!p) {
       say(args, `stopped after phase '${stop}'${args.out ? `; checkpoints in ${args.out}` : ''}`);

@@ -15,6 +15,7 @@ interface SimulateArgs extends GlobalArgs {
   engine: string;
   out?: string;
   timeout?: number;
+  'allow-shell'?: boolean;
 }
 
 /** ngspice-style plot labels: dc1, tran1, ac1, dc2, ... */
@@ -87,13 +88,19 @@ function summary(result: SpiceResult) {
 
 export const simulateCommand: CommandModule<GlobalArgs, SimulateArgs> = {
   command: 'simulate <file>',
-  describe: 'run an ngspice netlist (.dc/.tran/.ac/.op ...) and print or export its vectors',
+  describe:
+    'run an ngspice netlist (.dc/.tran/.ac/.op ...) and print or export its vectors. A netlist can run commands on this machine (control-block shell, source, codemodel, ...): those are refused unless --allow-shell',
   builder: (y) =>
     y
       .positional('file', { type: 'string', demandOption: true, describe: 'netlist file (.cir)' })
       .option('engine', { type: 'string', default: 'wasm', describe: `SPICE engine: ${ENGINE_KINDS.join(' | ')}` })
       .option('out', { type: 'string', describe: 'write all vectors to this file (.csv or .json)' })
-      .option('timeout', { type: 'number', describe: 'time limit of the run in ms (default 60000)' }) as never,
+      .option('timeout', { type: 'number', describe: 'time limit of the run in ms (default 60000)' })
+      .option('allow-shell', {
+        type: 'boolean',
+        default: false,
+        describe: 'let the netlist\'s .control block run programs and load code (shell, source, codemodel, osdi, unixcom, backquotes); only for a netlist you trust',
+      }) as never,
   handler: async (args) => {
     const file = args.file;
     if (!existsSync(file) || !statSync(file).isFile()) throw new DataError('netlist file not found', file);
@@ -110,7 +117,7 @@ export const simulateCommand: CommandModule<GlobalArgs, SimulateArgs> = {
     const engine = createEngine(args.engine as EngineKind);
     let result: SpiceResult;
     try {
-      result = await engine.run(text, { name: file, includes, ...(args.timeout ? { timeoutMs: args.timeout } : {}) });
+      result = await engine.run(text, { name: file, includes, allowShell: args['allow-shell'] === true, ...(args.timeout ? { timeoutMs: args.timeout } : {}) });
     } finally {
       await engine.close();
     }
