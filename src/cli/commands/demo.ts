@@ -18,11 +18,11 @@ export const demoCommand: CommandModule<GlobalArgs, DemoArgs> = {
   builder: (y) =>
     y
       .option('out', { type: 'string', default: 'fusemix-demo', describe: 'report folder' })
-      .option('quick', { type: 'boolean', describe: 'shorter SuperMixer schedule and fewer SPICE inputs (under 30 s)' })
+      .option('quick', { type: 'boolean', describe: 'shorter SuperMixer schedule and fewer SPICE inputs (about 10-15 s on 2 cores)' })
       .option('engine', { type: 'string', default: 'wasm', choices: ['wasm', 'ngspice'], describe: 'SPICE engine for the verification' })
       .option('seed', { type: 'string', default: '1', describe: 'run seed' })
       .option('budget', { type: 'number', default: 0.4, describe: 'A/D + activation energy budget (fraction of all-digital)' })
-      .example('$0 demo --quick', 'a 30-second tour; the report lands in ./fusemix-demo'),
+      .example('$0 demo --quick', 'the whole chain in about 10-15 s; the report lands in ./fusemix-demo'),
   handler: async (args) => {
     if (!(args.budget > 0 && args.budget <= 1)) throw new UsageArgError('budget', 'a fraction in (0, 1]', args.budget);
     const { runDemo } = await import('../../report/demo.ts');
