@@ -2,6 +2,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { formatQuantity } from '../../core/units.ts';
 import type { Calibration, FitParam } from '../../calibrate/index.ts';
+import { UNIT_RULES } from '../json-units.ts';
 import { type GlobalArgs, printJson, say, table } from '../util.ts';
 
 interface Common extends GlobalArgs {
@@ -33,14 +34,14 @@ async function finish(args: Common, c: Calibration<unknown>, extra: Record<strin
       params: Object.fromEntries(
         Object.entries(c.summary).map(([k, v]) => [
           k,
-          Array.isArray(v) ? v.map((p) => ({ value: p.value, uncertainty: p.uncertainty })) : { value: v.value, uncertainty: v.uncertainty },
+          Array.isArray(v) ? v.map((p) => ({ value: p.value, uncertainty: p.uncertainty, unit: p.unit })) : { value: v.value, uncertainty: v.uncertainty, unit: v.unit },
         ]),
       ),
       presets: c.presets.map((p) => ({ name: p.name, path: p.path, fit: p.preset.fit })),
       written,
       ...(c.report ? { report: c.report } : {}),
       ...extra,
-    });
+    }, UNIT_RULES.calibrate);
     return;
   }
   const rows: string[][] = [];

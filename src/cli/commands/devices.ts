@@ -1,6 +1,7 @@
 /** fusemix devices list | show | eval */
 import type { CommandModule } from 'yargs';
 import { listPresets, loadPreset, presetSearchPath, presetView } from '../../devices/index.ts';
+import { unitSuffix } from '../json-units.ts';
 import { type GlobalArgs, printJson, say, table } from '../util.ts';
 
 export const devicesCommand: CommandModule<GlobalArgs, GlobalArgs & { action?: string; preset?: string; state?: string; bias?: string; vgs?: string; vds?: string }> = {
@@ -51,7 +52,11 @@ export const devicesCommand: CommandModule<GlobalArgs, GlobalArgs & { action?: s
     }
     const { evaluateDevice } = await import('../../devices/evaluate.ts');
     const out = evaluateDevice(p, args as unknown as Record<string, unknown>);
-    if (args.json) printJson({ kind: out.kind, preset: out.preset, rows: out.values });
+    if (args.json) {
+      // each column's SI unit in its name: bias -> biasV, current -> currentA, resistance -> resistanceOhm
+      const named = (r: Record<string, number | string>) => Object.fromEntries(Object.entries(r).map(([k, x]) => [`${k}${unitSuffix(out.units[k] ?? '')}`, x]));
+      printJson({ kind: out.kind, preset: out.preset, rows: out.values.map(named) });
+    }
     else say(args, table(out.rows, out.header));
   },
 };

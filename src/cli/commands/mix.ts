@@ -5,6 +5,7 @@ import { makeManifest } from '../../core/io.ts';
 import { formatQuantity } from '../../core/units.ts';
 import { type MixOptions, PHASES, type Phase, type MixResult, type RunHooks, budgetTag } from '../../mixer/index.ts';
 import { runMixParallel } from '../../mixer/worker.ts';
+import { UNIT_RULES } from '../json-units.ts';
 import { type GlobalArgs, Progress, printJson, say, table, writeJsonFile } from '../util.ts';
 import { UsageArgError } from './errors.ts';
 
@@ -195,7 +196,7 @@ export const mixCommand: CommandModule<GlobalArgs, MixArgs> = {
         }),
       );
     }
-    if (args.json) printJson(r);
+    if (args.json) printJson(r, UNIT_RULES.mix);
     else printSummary(args, r);
   },
 };

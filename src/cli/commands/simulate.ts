@@ -77,6 +77,9 @@ export function codeNodes(netlist: string): Set<string> {
   return out;
 }
 
+/** SI unit of a vector by its ngspice type (a code and unknown types: ''). */
+const VECTOR_UNITS: Record<string, string> = { voltage: 'V', current: 'A', time: 's', frequency: 'Hz', code: '' };
+
 function summary(result: SpiceResult, codes: Set<string> = new Set()) {
   const labels = plotLabels(result.plots);
   return result.plots.map((p, i) => ({
@@ -90,7 +93,8 @@ function summary(result: SpiceResult, codes: Set<string> = new Set()) {
       const re = p.vectors[n]!;
       const im = p.imag?.[n];
       const at = (k: number) => (im ? { re: re[k]!, im: im[k]! } : re[k]!);
-      return { name: n, kind: codes.has(n.toLowerCase()) ? 'code' : p.kinds[n]!, length: re.length, first: re.length ? at(0) : null, last: re.length ? at(re.length - 1) : null };
+      const kind = codes.has(n.toLowerCase()) ? 'code' : p.kinds[n]!;
+      return { name: n, kind, unit: VECTOR_UNITS[kind] ?? '', length: re.length, first: re.length ? at(0) : null, last: re.length ? at(re.length - 1) : null };
     }),
   }));
 }
