@@ -109,6 +109,12 @@ export const UNIT_RULES = {
     phaseNoise: 'Rad',
   },
   pareto: {
+    'points.*.energy': 'J',
+    'points.*.systemEnergy': 'J',
+    'digital.energy': 'J',
+    'digital.systemEnergy': 'J',
+    'analog.energy': 'J',
+    'analog.systemEnergy': 'J',
     analogPerActivation: 'J',
     digitalPerActivation: 'J',
     readoutPerConversion: 'J',

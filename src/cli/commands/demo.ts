@@ -1,7 +1,11 @@
 /** fusemix demo: the whole chain on the embedded defaults, written to one report folder. */
 import type { CommandModule } from 'yargs';
 import { formatQuantity } from '../../core/units.ts';
+import { UNIT_RULES } from '../json-units.ts';
 import { type GlobalArgs, printJson, say } from '../util.ts';
+
+/** demo --json holds a unit report, a verify report and a mix result: their rules together */
+const DEMO_RULES = { ...UNIT_RULES.unit, ...UNIT_RULES.verify, ...UNIT_RULES.mix };
 import { UsageArgError } from './errors.ts';
 
 interface DemoArgs extends GlobalArgs {
@@ -35,7 +39,7 @@ export const demoCommand: CommandModule<GlobalArgs, DemoArgs> = {
       budget: args.budget,
       log: (l) => say({ ...args, quiet: args.quiet || args.json }, `  ${l}`),
     });
-    if (args.json) return printJson(r);
+    if (args.json) return printJson(r, DEMO_RULES);
     const m = r.mix;
     const u = r.unit.measured;
     say(args, '');
