@@ -3,11 +3,12 @@
  * The README check: runs every command of every ```bash block of README.md, as a new user would, and
  * fails when a command fails, names a flag its command does not have, or writes into the checkout.
  *
- *   node scripts/readme-check.mjs [--readme README.md] [--json] [--keep]
+ *   node scripts/readme-check.mjs [--readme README.md] [--jobs 1] [--json] [--keep]
  *
  * How it runs
  * - Each block runs in a fresh temporary folder, its commands one after another (later commands read
  *   what earlier ones wrote), each through `bash -o pipefail -c`, so redirections work as typed.
+ *   Blocks share nothing, so --jobs 2 runs two at once (default 1: on 2 busy cores it was slower).
  * - `npx fusemix ...` and `fusemix ...` run this checkout's bin/fusemix.js: a shim folder first on PATH
  *   holds `npx` and `fusemix` scripts. We use a shim rather than installing the packed tarball because
  *   installing it fetches its dependencies from the registry and builds them (minutes, and network);
@@ -28,7 +29,7 @@
  *   is part of it), `apt-get` / `apt` / `sudo`;
  * - a command with `--engine ngspice` when the ngspice binary is absent and CI is not 'true'.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -201,7 +202,27 @@ function makeShims(dir) {
   chmodSync(join(dir, 'fusemix'), 0o755);
 }
 
-export function runReadme({ readme = join(REPO, 'README.md'), log = (s) => process.stderr.write(`${s}\n`), keep = false } = {}) {
+/** Run a shell command, collecting its output (no time limit beyond `timeoutMs`). */
+function runShell(cmd, { cwd, env, timeoutMs = 600_000 }) {
+  return new Promise((done) => {
+    const child = spawn('bash', ['-o', 'pipefail', '-c', cmd], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout = (stdout + d).slice(-200_000)));
+    child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-200_000)));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (status, signal) => {
+      clearTimeout(timer);
+      done({ status, signal, stdout, stderr });
+    });
+  });
+}
+
+/**
+ * Run the README. Blocks are independent (each has its own folder), so `jobs` of them run at once;
+ * the commands of one block run in order.
+ */
+export async function runReadme({ readme = join(REPO, 'README.md'), log = (s) => process.stderr.write(`${s}\n`), keep = false, jobs = 1 } = {}) {
   const t0 = Date.now();
   const blocks = extractBlocks(readFileSync(readme, 'utf8'));
   const ngspice = hasNgspice() || process.env.CI === 'true';
@@ -221,7 +242,7 @@ export function runReadme({ readme = join(REPO, 'README.md'), log = (s) => proce
     }
     return helpCache.get(key);
   };
-  blocks.forEach((b, bi) => {
+  const runBlock = async (b, bi) => {
     if (b.skip) {
       for (const c of b.commands) results.push({ line: c.line, command: c.text, status: 'skipped', reason: `block marked ${SKIP_MARKER}` });
       log(`README.md:${b.line}: block skipped (${SKIP_MARKER})`);
@@ -242,14 +263,22 @@ export function runReadme({ readme = join(REPO, 'README.md'), log = (s) => proce
       const bad = [];
       for (const call of fusemixCalls(plan.run)) bad.push(...unknownFlags(call.flags, helpOf(call.words, cwd)).map((f) => `${f} (not in fusemix ${call.words.join(' ')} --help)`));
       const t = Date.now();
-      const r = spawnSync('bash', ['-o', 'pipefail', '-c', plan.run], { cwd, env, encoding: 'utf8', timeout: 600_000, maxBuffer: 64 * 1024 * 1024 });
+      const r = await runShell(plan.run, { cwd, env });
       const seconds = (Date.now() - t) / 1000;
       const failed = r.status !== 0 || bad.length > 0;
       const reason = r.status !== 0 ? `exit ${r.status ?? r.signal}: ${(r.stderr || r.stdout || '').trim().split('\n').slice(-5).join(' | ')}` : bad.length ? `names a flag that does not exist: ${bad.join(', ')}` : undefined;
       results.push({ line: c.line, command: plan.run, status: failed ? 'failed' : 'ok', seconds, ...(reason ? { reason } : {}) });
       log(`README.md:${c.line}: ${failed ? 'FAILED' : 'ok'} ${seconds.toFixed(1)} s: ${plan.run}${reason ? `\n    ${reason}` : ''}`);
     }
-  });
+  };
+  // longest blocks first, `jobs` at a time
+  const queue = blocks.map((b, i) => [b, i]).sort((x, y) => y[0].commands.length - x[0].commands.length);
+  await Promise.all(
+    Array.from({ length: Math.max(1, jobs) }, async () => {
+      for (let next = queue.shift(); next; next = queue.shift()) await runBlock(next[0], next[1]);
+    }),
+  );
+  results.sort((x, y) => x.line - y.line);
   const after = gitStatus();
   let written = [];
   if (before !== null && after !== null && after !== before) {
@@ -266,7 +295,12 @@ export function runReadme({ readme = join(REPO, 'README.md'), log = (s) => proce
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(2);
   const at = args.indexOf('--readme');
-  const report = runReadme({ ...(at >= 0 ? { readme: resolve(args[at + 1]) } : {}), keep: args.includes('--keep') });
+  const jobsAt = args.indexOf('--jobs');
+  const report = await runReadme({
+    ...(at >= 0 ? { readme: resolve(args[at + 1]) } : {}),
+    ...(jobsAt >= 0 ? { jobs: Number(args[jobsAt + 1]) } : {}),
+    keep: args.includes('--keep'),
+  });
   const ran = report.results.filter((r) => r.status !== 'skipped').length;
   if (args.includes('--json')) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   process.stderr.write(

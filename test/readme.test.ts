@@ -14,13 +14,13 @@ const c = check as {
   planCommand: (t: string, o?: { ngspice?: boolean }) => { run?: string; skip?: string; note?: string };
   fusemixCalls: (cmd: string) => Array<{ words: string[]; flags: string[] }>;
   unknownFlags: (flags: string[], help: string) => string[];
-  runReadme: (o?: { readme?: string; log?: (s: string) => void }) => {
+  runReadme: (o?: { readme?: string; log?: (s: string) => void; jobs?: number }) => Promise<{
     ok: boolean;
     results: Array<{ line: number; command: string; status: string; reason?: string; seconds?: number }>;
     checkoutChanged: string[];
     gitChecked: boolean;
     seconds: number;
-  };
+  }>;
 };
 
 describe('README check rules', () => {
@@ -63,9 +63,9 @@ describe('README check rules', () => {
 });
 
 describe('README.md', () => {
-  it('every bash block runs against the checkout, with known flags, and writes nothing into it', () => {
+  it('every bash block runs against the checkout, with known flags, and writes nothing into it', async () => {
     const lines: string[] = [];
-    const r = c.runReadme({ log: (s) => lines.push(s) });
+    const r = await c.runReadme({ log: (s) => lines.push(s) });
     const failed = r.results.filter((x) => x.status === 'failed');
     expect(failed.map((x) => `README.md:${x.line}: ${x.command}: ${x.reason}`)).toEqual([]);
     expect(r.checkoutChanged).toEqual([]);
