@@ -29,7 +29,7 @@ function csv(seed: number, law: (n: number, fs: number) => number, sig = 0.1, po
   return s;
 }
 
-/** Murmann frontier written out independently (Accelergy ADC model constants, REFERENCE.md). */
+/** Murmann frontier written out independently (Accelergy ADC model constants, docs/reference.md). */
 function frontier(n: number, fs: number): number {
   const fom = Math.min(180.14, 302.74 - 6.4608 * Math.log(fs));
   return 1 / (2 * 10 ** ((fom - (6.02 * n + 1.76)) / 10));

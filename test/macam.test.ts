@@ -60,8 +60,8 @@ describe('MACAM cell (behavioral)', () => {
     expect(Math.abs(upperBound(projected, 0) - cf.vHi)).toBeLessThan(1e-6);
   });
 
-  it('matches the transient window of the REFERENCE.md worked example within a few mV', () => {
-    // REFERENCE.md: M1 fully AP, M2 fully P -> [0.587, 0.712] V; M1 half AP -> V_lo 0.668; M2 half AP -> V_hi 0.652
+  it('matches the transient window of the docs/reference.md worked example within a few mV', () => {
+    // docs/reference.md: M1 fully AP, M2 fully P -> [0.587, 0.712] V; M1 half AP -> V_lo 0.668; M2 half AP -> V_hi 0.652
     expect(Math.abs(lowerBound(projected, 1) - 0.587)).toBeLessThan(0.005);
     expect(Math.abs(upperBound(projected, 0) - 0.712)).toBeLessThan(0.005);
     expect(Math.abs(lowerBound(projected, 0.5) - 0.668)).toBeLessThan(0.005);

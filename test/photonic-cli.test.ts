@@ -18,7 +18,7 @@ describe('fusemix mesh', () => {
     expect(j.maxError).toBeLessThan(1e-10);
     expect(j.depth).toBe(13);
     expect(j.mzis).toBe(28);
-    expect(j.energy.total).toBeGreaterThan(0);
+    expect(j.energy.totalJ).toBeGreaterThan(0);
   }, 90000);
 
   it('--matrix maps a CSV under non-idealities; a bad CSV is a DataError naming file, row and column', () => {

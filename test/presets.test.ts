@@ -80,7 +80,7 @@ describe('devices CLI', () => {
     const r = runCli(['devices', 'eval', 'mtj-alamdar', '--state', 'AP', '--bias', '0.5', '--json']);
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
-    expect(j.rows[0].resistance).toBeCloseTo(5000 * (1 + 1.71 / 2), 3);
+    expect(j.rows[0].resistanceOhm).toBeCloseTo(5000 * (1 + 1.71 / 2), 3);
     expect(runCli(['devices', 'eval', 'mtj-alamdar', '--state', 'XX']).code).toBe(2);
     expect(runCli(['devices', 'show', 'no-such-preset']).code).toBe(2);
     expect(runCli(['no-such-command']).code).toBe(2);
@@ -95,17 +95,17 @@ describe('unit and cell CLI', () => {
     expect(Array.isArray(j.thresholds)).toBe(true);
     expect(j.codes.length).toBe(j.thresholds.length + 1);
     for (const k of ['macam', 'digital']) {
-      expect(j.energy[k].total).toBeGreaterThan(0);
-      const sum = Object.values(j.energy[k].items as Record<string, number>).reduce((s, x) => s + x, 0);
-      expect(j.energy[k].total).toBeCloseTo(sum, 20);
+      expect(j.energy[k].totalJ).toBeGreaterThan(0);
+      const sum = Object.values(j.energy[k].itemsJ as Record<string, number>).reduce((s, x) => s + x, 0);
+      expect(j.energy[k].totalJ).toBeCloseTo(sum, 20);
     }
-    expect(j.energy.macam.total).toBeLessThan(j.energy.digital.total);
-    expect(j.saving).toBeCloseTo(1 - j.energy.macam.total / j.energy.digital.total, 12);
+    expect(j.energy.macam.totalJ).toBeLessThan(j.energy.digital.totalJ);
+    expect(j.saving).toBeCloseTo(1 - j.energy.macam.totalJ / j.energy.digital.totalJ, 12);
   });
   it('fusemix cell --json prints the bounds', () => {
     const r = runCli(['cell', '--preset', 'macam-projected', '--json']);
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
-    expect(j.bounds.vHi).toBeGreaterThan(j.bounds.vLo);
+    expect(j.bounds.vHiV).toBeGreaterThan(j.bounds.vLoV);
   });
 });

@@ -2,7 +2,7 @@
  * Shared pieces of every calibration: fit statistics, the `fit` metadata block of a preset, unit
  * formatting of fitted values, and writing a preset (validated first, then atomically).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { ConfigError, DataError } from '../core/errors.ts';
 import { sha256, writeFileAtomic, writeJsonAtomic } from '../core/io.ts';
@@ -151,9 +151,25 @@ export function fitMetadata(
   };
 }
 
-/** Where a preset goes: the --out path, else devices/<name>.json. */
+/**
+ * Where a preset goes: the --out file; `<name>.json` inside --out when it is a folder (an existing
+ * one, or a path ending in "/"); else `<name>.json` in the working directory, the first folder of
+ * the preset search path. Never the package's own devices/.
+ */
 export function presetPath(name: string, out?: string): string {
-  return out ? resolve(out) : join(PRESET_DIR, `${name}.json`);
+  if (out === undefined) return resolve(`${name}.json`);
+  if (isFolder(out)) return resolve(out, `${name}.json`);
+  return resolve(out);
+}
+
+/** --out names a folder: it ends with a separator or is an existing directory. */
+export function isFolder(out: string): boolean {
+  if (/[\\/]$/.test(out)) return true;
+  try {
+    return statSync(out).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** A valid preset name (file-name safe). */
@@ -164,10 +180,13 @@ export function checkPresetName(name: string): string {
   return name;
 }
 
-/** A default preset name from the data file ("iv.csv" -> "<prefix>-iv"). */
+/** A default preset name from the data file ("iv.csv" -> "<prefix>-iv"; "mtj-rv.csv" -> "mtj-rv" for prefix mtj). */
 export function defaultName(prefix: string, file: string): string {
   const base = file.replace(/\\/g, '/').split('/').pop()!.split('.')[0]!;
   const clean = base.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+/, '');
+  if (!prefix) return clean || 'fit';
+  // "mtj-rv.csv" -> "mtj-rv", not "mtj-mtj-rv"
+  if (clean === prefix || clean.startsWith(`${prefix}-`)) return clean;
   return `${prefix}-${clean || 'fit'}`;
 }
 

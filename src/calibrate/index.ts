@@ -1,18 +1,18 @@
 /**
  * Calibration: fit device parameters to measured data (CSV) or to SPICE sweeps of a model card, and
- * write presets (`devices/<name>.json`) whose fitted values carry `fitted to <file>` sources and a
+ * write presets (`<name>.json` in the working directory, or where --out points) whose fitted values carry `fitted to <file>` sources and a
  * `fit` block (uncertainties, residual RMS, R^2, points, data sha256, date).
  *
  * Each `calibrate*` function reads, fits and builds the preset and the plot in memory; nothing is
  * written until `writeCalibration`, so bad data (a DataError) leaves no file behind.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { ConfigError, DataError } from '../core/errors.ts';
 import { parseQuantity } from '../core/units.ts';
 import { type PresetFile, loadPreset, parsePreset } from '../devices/preset.ts';
 import { createEngine, type EngineKind } from '../spice/engine.ts';
 import { type AdcFit, type AdcFitModel, adcModelWritable, adcPlot, adcPresetFile, fitAdc, readAdcCsv } from './adc.ts';
-import { type DataSource, type FitParam, checkPresetName, defaultName, presetPath, readDataFile, sourceName, writePlot, writePresetFile } from './common.ts';
+import { type DataSource, type FitParam, checkPresetName, defaultName, isFolder, presetPath, readDataFile, sourceName, writePlot, writePresetFile } from './common.ts';
 import { type DwmtjFit, dwmtjBase, dwmtjFitSummary, dwmtjPlot, dwmtjPresetFile, fitDwmtj, readDwmtjCsv } from './dwmtj.ts';
 import {
   type BoundErrorSummary,
@@ -41,7 +41,7 @@ import {
 import { type MtjFit, fitMtj, mtjFitSummary, mtjPlot, mtjPresetFile, readMtjCsv } from './mtj.ts';
 import type { MosfetParams } from '../devices/mosfet.ts';
 import { type MacamCell, loadMacamCell } from '../devices/macam.ts';
-import { PRESET_DIR } from '../devices/preset.ts';
+import { presetSearchPath } from '../devices/preset.ts';
 import { renderBsim4Library, renderTemplate } from '../spice/netlist.ts';
 import type { CustomLibrary, SearchStats } from '../spice/verify.ts';
 import { dirname, resolve as resolvePath } from 'node:path';
@@ -204,7 +204,7 @@ function sweepWidths(cell: MacamCell, t: Polarity, w: number): number[] {
 function libraryFor(cards: { nmos: ModelCard; pmos: ModelCard }, file: string): { library?: CustomLibrary; name: string } {
   const shipped = parseModelCards(renderBsim4Library());
   const same = (c: ModelCard) => shipped.some((s) => s.type === c.type && s.text.replace(/^\.model\s+\S+/i, '') === c.text.replace(/^\.model\s+\S+/i, ''));
-  if (same(cards.nmos) && same(cards.pmos)) return { name: 'bsim4 (templates/models/bsim4.lib.hbs)' };
+  if (same(cards.nmos) && same(cards.pmos)) return { name: `${sourceName(file)} (the cards of the shipped bsim4 library)` };
   const description = `${sourceName(file)} (cards ${cards.nmos.name}, ${cards.pmos.name})`;
   return { library: { text: cardLibrary(cards.nmos, cards.pmos, renderTemplate('models/fet-wrappers.lib.hbs', {})), description }, name: description };
 }
@@ -224,7 +224,7 @@ export async function calibrateMosfet(o: MosfetCalibrationOptions): Promise<Cali
   const src: DataSource = { ...readDataFile(o.card), text };
   const cards = parseModelCards(text, o.card);
   const types: Polarity[] = o.type === 'nmos' || o.type === 'pmos' ? [o.type] : (['nmos', 'pmos'] as const).filter((t) => cards.some((c) => c.type === t));
-  if (o.out && types.length > 1) throw new ConfigError(undefined, '--out', 'a single --type (nmos or pmos) when --out names one file', o.out);
+  if (o.out && types.length > 1 && !isFolder(o.out)) throw new ConfigError(undefined, '--out', 'a folder (ending in "/" or existing) or a single --type (nmos or pmos) when --out names one file', o.out);
   const num = (v: string | number | undefined, dim: 'length' | 'voltage' | 'current', flag: string) =>
     v === undefined ? undefined : parseQuantity(v, dim, { field: flag });
   const sweepOpts = {
@@ -242,7 +242,7 @@ export async function calibrateMosfet(o: MosfetCalibrationOptions): Promise<Cali
   const engine = createEngine(engineKind);
   let fits: Record<string, MosfetFit> = {};
   const gateError: MosfetReport['gateError'] = {};
-  const tag = o.name ?? defaultName('', o.card).replace(/^-/, '').split('.')[0]!;
+  const tag = o.name ?? defaultName('', o.card).split('.')[0]!;
   try {
     for (const t of types) {
       const card = picked[t]!;
@@ -311,7 +311,7 @@ export async function calibrateMosfet(o: MosfetCalibrationOptions): Promise<Cali
   }
   if (o.cellName) {
     if (!both) throw new ConfigError(undefined, '--cell-name', 'both polarities fitted (a cell needs an nmos and a pmos preset)', types.join(','));
-    presets.push(cellPreset(o.cellName, baseCell.name, presets, o.card, spice));
+    presets.push(cellPreset(o.cellName, baseCell.name, presets, o.card, spice, o.out));
   }
   const bounds = boundShift({ ...(fits.nmos ? { nmos: fits.nmos.params } : {}), ...(fits.pmos ? { pmos: fits.pmos.params } : {}) }, o.cell);
   const summary: Record<string, FitParam> = {};
@@ -342,11 +342,16 @@ function boundErrorMeta(sp: SpiceBoundReport): Record<string, unknown> {
 }
 
 /** A cell preset: the base cell's file with its nmos / pmos references pointing at the fitted presets. */
-function cellPreset(name: string, base: string, mos: PresetOut[], card: string, spice?: SpiceBoundReport): PresetOut {
+function cellPreset(name: string, base: string, mos: PresetOut[], card: string, spice?: SpiceBoundReport, out?: string): PresetOut {
   checkPresetName(name);
   const b = loadPreset(base, 'macam-cell');
   const raw = JSON.parse(JSON.stringify(b.raw)) as PresetFile;
-  const ref = (p: PresetOut) => (dirname(resolvePath(p.path)) === resolvePath(PRESET_DIR) && p.path.endsWith(`${p.name}.json`) ? p.name : resolvePath(p.path));
+  // by name when the name finds this very file on the preset search path, else by absolute path
+  const ref = (p: PresetOut) => {
+    const dir = dirname(resolvePath(p.path));
+    const first = presetSearchPath().find((f) => f.dir === dir || existsSync(resolvePath(f.dir, `${p.name}.json`)));
+    return first?.dir === dir && p.path.endsWith(`${p.name}.json`) ? p.name : resolvePath(p.path);
+  };
   for (const p of mos) {
     const t = p.preset.params.polarity?.value as Polarity;
     raw.params[t] = { value: ref(p), source: `fitted to ${sourceName(card)} by fusemix calibrate mosfet (preset ${p.name})` };
@@ -358,7 +363,7 @@ function cellPreset(name: string, base: string, mos: PresetOut[], card: string, 
     : '';
   return {
     name,
-    path: presetPath(name),
+    path: out !== undefined && isFolder(out) ? presetPath(name, out) : resolvePath(dirname(mos[0]!.path), `${name}.json`),
     preset: { ...rest, name, kind: 'macam-cell', description: `${b.raw.description ?? base} -- with its transistors fitted to ${sourceName(card)} by fusemix calibrate mosfet.${err}` },
   };
 }

@@ -1,14 +1,18 @@
 /** Small helpers shared by CLI commands: output, options, progress. */
 import { writeFileAtomic } from '../core/io.ts';
+import { type UnitRules, withUnits } from './json-units.ts';
 
 export interface GlobalArgs {
   json?: boolean;
   quiet?: boolean;
 }
 
-/** Print JSON to stdout (the only thing on stdout when --json is given). */
-export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, jsonReplacer, 2)}\n`);
+/**
+ * Print JSON to stdout (the only thing on stdout when --json is given). `units` renames fields so
+ * that each number's unit is in its name (src/cli/json-units.ts, docs/json.md).
+ */
+export function printJson(value: unknown, units?: UnitRules): void {
+  process.stdout.write(`${JSON.stringify(units ? withUnits(value, units) : value, jsonReplacer, 2)}\n`);
 }
 
 /** Typed arrays become plain arrays; non-finite numbers become strings so JSON stays valid. */

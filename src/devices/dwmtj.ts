@@ -13,7 +13,7 @@
  */
 import { type ParamsOf, type PresetSpec, q, registerKind } from './preset.ts';
 
-/** Heavy-metal materials: thin-film resistivity and spin Hall angle (REFERENCE.md ranges). */
+/** Heavy-metal materials: thin-film resistivity and spin Hall angle (docs/reference.md ranges). */
 export const HEAVY_METALS = {
   Pt: { resistivity: 25e-8, spinHallAngle: 0.07, source: 'Pt thin film ~20-40 uohm*cm, theta_SH ~0.07 [textbook range, unverified]' },
   W: { resistivity: 200e-8, spinHallAngle: 0.3, source: 'beta-W ~100-300 uohm*cm, theta_SH ~0.3 [textbook range, unverified]' },

@@ -15,6 +15,8 @@ export interface EvalTable {
   rows: string[][];
   /** the same values in SI, one object per row */
   values: Array<Record<string, number | string>>;
+  /** the SI unit of each column ('' for none) */
+  units: Record<string, string>;
 }
 
 /** Parse a comma-separated list of quantities ("0,0.1,0.2" or "100 mV,200 mV"). */
@@ -104,5 +106,6 @@ export function evaluateDevice(p: LoadedPreset, args: Record<string, unknown>): 
     header,
     rows: rows.map((r) => header.map((h) => (typeof r[h] === 'number' ? formatQuantity(r[h] as number, units[h]!) : String(r[h])))),
     values: rows,
+    units,
   };
 }

@@ -11,7 +11,7 @@
  * The gate nodes carry no capacitance in this model, so G1, G2 and the inverter output settle
  * instantly for a given V_DL; the ML discharge is then an ODE with a static pull-down, and the time
  * to reach V_sense is exactly  t = C_ML * integral_{V_sense}^{V_DD} dV / (I_T2(V) + I_T6(V)).
- * Bounds are defined from that (the physical truth, REFERENCE.md): V_lo is the DL voltage at which
+ * Bounds are defined from that (the physical truth, docs/reference.md): V_lo is the DL voltage at which
  * the lower branch alone brings ML to V_sense at exactly t_eval; V_hi likewise for the upper branch.
  */
 import { type EnergyBreakdown, sumItems } from '../core/energy.ts';
@@ -581,7 +581,7 @@ export function cellBounds(c: MacamCell, fLo: number, fHi: number, dev?: CellDev
 /**
  * Static approximation of the bounds: the DL voltage at which the pull-down's gate sits exactly at
  * its VTO (G1 = VTO_T2, inverter output = VTO_T6). Cheaper, but off by tens of mV from the
- * t_eval-defined bounds; shown for comparison (REFERENCE.md).
+ * t_eval-defined bounds; shown for comparison (docs/reference.md).
  */
 export function staticBounds(c: MacamCell, fLo: number, fHi: number): Bounds {
   const [a, b] = dataLineRange(c);

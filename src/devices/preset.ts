@@ -1,5 +1,6 @@
 /**
- * Preset files: `devices/<name>.json`. Every parameter is `{ "value": ..., "source": "..." }`; the
+ * Preset files: `<name>.json`, looked up in the working directory, then FUSEMIX_PRESETS, then the
+ * shipped `devices/` (see presetSearchPath). Every parameter is `{ "value": ..., "source": "..." }`; the
  * value may carry a unit ("29 ohm*um^2") and the source names the paper or says "assumption".
  *
  *   { "name": "mtj-default", "kind": "mtj", "description": "...",
@@ -10,7 +11,7 @@
  * ConfigError naming the file, the field, what was expected and what was found.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.ts';
 import { PACKAGE_ROOT } from '../core/io.ts';
@@ -258,7 +259,72 @@ function checkRange(x: number, fs: QuantitySpec | ListSpec, file: string | undef
 /** Folder of the shipped presets. */
 export const PRESET_DIR = join(PACKAGE_ROOT, 'devices');
 
-/** Read and validate a preset by name (devices/<name>.json) or by path. */
+/** Where a preset folder on the search path comes from. */
+export type PresetOrigin = 'working directory' | 'FUSEMIX_PRESETS' | 'shipped';
+
+export interface PresetFolder {
+  dir: string;
+  origin: PresetOrigin;
+}
+
+/**
+ * The folders a preset name is looked up in, first match wins: the working directory, then each
+ * folder of `FUSEMIX_PRESETS` (separated like PATH, relative ones resolved against the working
+ * directory), then the presets shipped in the package's `devices/`.
+ */
+export function presetSearchPath(): PresetFolder[] {
+  const out: PresetFolder[] = [];
+  const add = (dir: string, origin: PresetOrigin) => {
+    const d = resolve(dir);
+    if (out.some((f) => f.dir === d)) return;
+    out.push({ dir: d, origin: d === resolve(PRESET_DIR) ? 'shipped' : origin });
+  };
+  add(process.cwd(), 'working directory');
+  for (const d of (process.env.FUSEMIX_PRESETS ?? '').split(delimiter)) if (d.trim()) add(d.trim(), 'FUSEMIX_PRESETS');
+  add(PRESET_DIR, 'shipped');
+  return out;
+}
+
+/** A preset file found on the search path. */
+export interface PresetEntry {
+  name: string;
+  file: string;
+  origin: PresetOrigin;
+}
+
+/** Whether a JSON file looks like a preset (an object with a string kind and a params object). */
+function looksLikePreset(file: string): boolean {
+  try {
+    const o = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    return Boolean(o) && typeof o === 'object' && typeof o.kind === 'string' && typeof o.params === 'object' && o.params !== null;
+  } catch {
+    return false;
+  }
+}
+
+/** Every preset on the search path, by name (a name found earlier on the path hides later ones). */
+export function listPresets(): PresetEntry[] {
+  const seen = new Map<string, PresetEntry>();
+  for (const { dir, origin } of presetSearchPath()) {
+    if (!existsSync(dir)) continue;
+    let files: string[];
+    try {
+      files = readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const f of files.filter((x) => x.endsWith('.json') && !x.endsWith('.schema.json')).sort()) {
+      const name = f.slice(0, -5);
+      if (seen.has(name)) continue;
+      const file = join(dir, f);
+      if (origin !== 'shipped' && !looksLikePreset(file)) continue;
+      seen.set(name, { name, file, origin });
+    }
+  }
+  return [...seen.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** Read and validate a preset by name (looked up on the search path) or by path. */
 export function loadPreset<S extends PresetSpec = PresetSpec>(nameOrPath: string, expectKind?: string): LoadedPreset<S> {
   const file = resolvePresetPath(nameOrPath);
   let text: string;
@@ -276,25 +342,28 @@ export function loadPreset<S extends PresetSpec = PresetSpec>(nameOrPath: string
   return parsePreset<S>(obj, file, expectKind);
 }
 
+/** The file of a preset: a path as given (resolved against the working directory), or a name on the search path. */
 export function resolvePresetPath(nameOrPath: string): string {
   if (nameOrPath.endsWith('.json') || nameOrPath.includes('/') || nameOrPath.includes('\\')) {
     const p = resolve(nameOrPath);
     if (!existsSync(p)) throw new ConfigError(p, '(file)', 'an existing preset file', 'no such file');
     return p;
   }
-  const p = join(PRESET_DIR, `${nameOrPath}.json`);
-  if (!existsSync(p)) {
-    throw new ConfigError(undefined, 'preset', `a preset name (${listPresetNames().join(', ')}) or a path to a JSON file`, nameOrPath);
+  for (const { dir, origin } of presetSearchPath()) {
+    const p = join(dir, `${nameOrPath}.json`);
+    if (existsSync(p) && (origin === 'shipped' || looksLikePreset(p))) return p;
   }
-  return p;
+  throw new ConfigError(
+    undefined,
+    'preset',
+    `a preset name (${listPresetNames().join(', ')}; looked up in ${presetSearchPath().map((f) => f.dir).join(', ')}) or a path to a JSON file`,
+    nameOrPath,
+  );
 }
 
+/** The names of every preset on the search path. */
 export function listPresetNames(): string[] {
-  if (!existsSync(PRESET_DIR)) return [];
-  return readdirSync(PRESET_DIR)
-    .filter((f) => f.endsWith('.json') && !f.endsWith('.schema.json'))
-    .map((f) => f.slice(0, -5))
-    .sort();
+  return listPresets().map((e) => e.name);
 }
 
 /** Build a preset in memory from SI values (for scripts and tests); sources default to "script". */

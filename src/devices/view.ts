@@ -6,6 +6,10 @@ export interface PresetParamView {
   value: unknown;
   unit: string;
   display: string;
+  /** 1-sigma fit uncertainty in SI (same unit as value) when the preset was fitted */
+  uncertainty?: number | number[];
+  /** the uncertainty rendered with its unit */
+  uncertaintyDisplay?: string;
   source: string;
   doc: string;
 }
@@ -22,8 +26,23 @@ export function presetView(p: LoadedPreset) {
       : typeof v === 'number'
         ? formatQuantity(v, unit)
         : String(v);
-    params[k] = { value: v, unit, display, source: p.sources[k] ?? '', doc: fs.doc };
+    const sigma = fitUncertainty(p.fit, k);
+    const sigmaDisplay =
+      sigma === undefined ? undefined : Array.isArray(sigma) ? `[${sigma.map((x) => formatQuantity(x, unit)).join(', ')}]` : formatQuantity(sigma, unit);
+    params[k] = { value: v, unit, display, ...(sigma !== undefined ? { uncertainty: sigma, uncertaintyDisplay: sigmaDisplay! } : {}), source: p.sources[k] ?? '', doc: fs.doc };
   }
   return { name: p.name, kind: p.kind, description: p.description ?? '', file: p.file, params, ...(p.fit ? { fit: p.fit } : {}) };
 }
 
+
+/** The 1-sigma uncertainty a fit block stores for parameter k (`fit.params[k].uncertainty`, SI). */
+function fitUncertainty(fit: Record<string, unknown> | undefined, k: string): number | number[] | undefined {
+  const params = fit?.params as Record<string, unknown> | undefined;
+  const e = params?.[k];
+  const one = (x: unknown) => (x && typeof x === 'object' && typeof (x as { uncertainty?: unknown }).uncertainty === 'number' ? (x as { uncertainty: number }).uncertainty : undefined);
+  if (Array.isArray(e)) {
+    const xs = e.map(one);
+    return xs.every((x) => x !== undefined) ? (xs as number[]) : undefined;
+  }
+  return one(e);
+}

@@ -395,7 +395,7 @@ export function renderUnit(unit: FusedUnit, opts: RenderUnitOptions): string {
   const out: string[] = [];
   out.push(
     renderHeader({
-      what: opts.what ?? `fused ${unit.fn.name} ${unit.bits}-bit unit, searches of ${inputs.length} inputs (transient to t_eval)`,
+      what: opts.what ?? `fused ${unit.fn.name} ${unit.bits}-bit unit, searches of ${inputs.length} input${inputs.length === 1 ? '' : 's'} (transient to t_eval)`,
       presets: unitPresets(unit),
       model,
     }),
@@ -465,7 +465,7 @@ export function renderTestbench(kind: TestbenchKind, opts: TestbenchOptions): st
     if (!opts.unit) throw new ConfigError(undefined, 'unit', 'a fused unit for the tran testbench', 'none');
     const u = opts.unit;
     const inputs = opts.inputs ?? Array.from({ length: 33 }, (_, i) => u.inputRange[0] + ((u.inputRange[1] - u.inputRange[0]) * i) / 32);
-    return renderUnit(u, { inputs, model, what: `transient searches of the fused ${u.fn.name} ${u.bits}-bit unit over ${inputs.length} inputs (codes at t_eval)` });
+    return renderUnit(u, { inputs, model, what: `transient searches of the fused ${u.fn.name} ${u.bits}-bit unit over ${inputs.length} input${inputs.length === 1 ? '' : 's'} (codes at t_eval)` });
   }
   if (kind === 'mc') {
     const n = opts.samples ?? 100;

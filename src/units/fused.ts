@@ -2,7 +2,7 @@
  * The fused MACAM activation unit: one column of K MACAM rows turns an analog input into the code of a
  * quantised nonlinear activation in a single search (activation and A/D conversion "fused").
  *
- * Reconstruction (the paper's exact mapping is not public; this is ours, REFERENCE.md):
+ * Reconstruction (the paper's exact mapping is not public; this is ours, docs/reference.md):
  *  - the output is quantised to b bits over [yLo, yHi] (round to nearest, `quantiseOutput`);
  *  - the code changes where f crosses a level boundary: on every monotone piece of f the thresholds
  *    are t = f^-1(boundary); non-monotone functions (gelu, silu) give several intervals per code;

@@ -2,6 +2,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { formatQuantity } from '../../core/units.ts';
 import type { Calibration, FitParam } from '../../calibrate/index.ts';
+import { UNIT_RULES } from '../json-units.ts';
 import { type GlobalArgs, printJson, say, table } from '../util.ts';
 
 interface Common extends GlobalArgs {
@@ -14,7 +15,7 @@ interface Common extends GlobalArgs {
 
 function common<T>(y: Argv<T>, data = true) {
   const z = y
-    .option('out', { type: 'string', describe: 'preset path to write (default devices/<name>.json)' })
+    .option('out', { type: 'string', describe: 'preset file to write, or a folder (existing, or ending in "/") for <name>.json; default <name>.json in the working directory' })
     .option('name', { type: 'string', describe: 'preset name (default from the data file)' })
     .option('plot', { type: 'string', describe: 'write an SVG of the data and the fit' })
     .option('force', { type: 'boolean', describe: 'replace an existing preset file' });
@@ -33,14 +34,14 @@ async function finish(args: Common, c: Calibration<unknown>, extra: Record<strin
       params: Object.fromEntries(
         Object.entries(c.summary).map(([k, v]) => [
           k,
-          Array.isArray(v) ? v.map((p) => ({ value: p.value, uncertainty: p.uncertainty })) : { value: v.value, uncertainty: v.uncertainty },
+          Array.isArray(v) ? v.map((p) => ({ value: p.value, uncertainty: p.uncertainty, unit: p.unit })) : { value: v.value, uncertainty: v.uncertainty, unit: v.unit },
         ]),
       ),
       presets: c.presets.map((p) => ({ name: p.name, path: p.path, fit: p.preset.fit })),
       written,
       ...(c.report ? { report: c.report } : {}),
       ...extra,
-    });
+    }, UNIT_RULES.calibrate);
     return;
   }
   const rows: string[][] = [];
@@ -66,7 +67,7 @@ const mtj: CommandModule<GlobalArgs, Common & { area?: string; voltageUnit?: str
       .option('current-unit', { type: 'string', describe: 'unit of the current column when the header has none' })
       .option('state', { choices: ['P', 'AP'] as const, describe: 'state of every row when there is no state column' })
       .option('base', { type: 'string', describe: 'base preset for the area when --area is not given (default mtj-alamdar)' })
-      .example('$0 calibrate mtj --data iv.csv --area 0.0058um^2 --plot fit.svg', 'fit and write devices/mtj-iv.json'),
+      .example('$0 calibrate mtj --data iv.csv --area 0.0058um^2 --plot fit.svg', 'fit and write ./mtj-iv.json'),
   handler: async (a) => {
     const { calibrateMtj } = await import('../../calibrate/index.ts');
     const c = calibrateMtj({
@@ -151,7 +152,7 @@ const mosfet: CommandModule<
       .option('refine', { type: 'boolean', describe: 'refine EKV fits to MACAM bounds found in SPICE with the card (default: on for EKV fits of both types; --no-refine for the DC fit alone)' })
       .option('cell-name', { type: 'string', describe: 'also write a cell preset of this name: --cell with the fitted transistors' })
       .option('threads', { type: 'number', describe: 'engines in parallel for the SPICE bound search (default: one per core)' })
-      .example('$0 calibrate mosfet --from-spice templates/models/bsim4.lib.hbs --engine ngspice --name bsim4-fit --cell-name macam-bsim4', 'nmos-bsim4-fit, pmos-bsim4-fit (EKV, refined to SPICE bounds) and the cell macam-bsim4'),
+      .example('$0 calibrate mosfet --from-spice card.lib --out my-devices/ --name card-fit --cell-name macam-card', 'my-devices/nmos-card-fit.json, pmos-card-fit.json (EKV, refined to SPICE bounds) and the cell macam-card.json'),
   handler: async (a) => {
     const { calibrateMosfet } = await import('../../calibrate/index.ts');
     const c = await calibrateMosfet({
@@ -166,22 +167,29 @@ const mosfet: CommandModule<
           `${t}: gate-voltage error at equal current vs the card: ${g.reference} max ${(g.before.max * 1e3).toFixed(1)} mV rms ${(g.before.rms * 1e3).toFixed(1)} mV; fitted max ${(g.after.max * 1e3).toFixed(1)} mV rms ${(g.after.rms * 1e3).toFixed(1)} mV`,
         );
       }
-      const mv = (v: number) => (Number.isFinite(v) ? `${(v * 1e3).toFixed(2)} mV` : String(v));
+      // a bound SPICE or the behavioral cell does not find in [0, V_DD] is "none", and its error "n/a"
+      let missing = false;
+      const mv = (v: number, none = 'n/a') => {
+        if (Number.isFinite(v)) return `${(v * 1e3).toFixed(2)} mV`;
+        missing = true;
+        return none;
+      };
       say(a, `MACAM bounds of ${c.report.bounds.cell} (behavioral): level-1 presets vs fitted devices`);
-      say(a, table(c.report.bounds.rows.map((r) => [r.branch, r.f, mv(r.before), mv(r.after), mv(r.shift)]), ['branch', 'f', 'level-1', 'fitted', 'shift']));
+      say(a, table(c.report.bounds.rows.map((r) => [r.branch, r.f, mv(r.before, 'none'), mv(r.after, 'none'), mv(r.shift)]), ['branch', 'f', 'level-1', 'fitted', 'shift']));
       const sp = c.report.spice;
       if (sp) {
         say(a, `MACAM bounds of ${sp.cell}: behavioral vs SPICE with ${sp.library} (${sp.search.probes} probes, ${sp.search.elapsedMs} ms)`);
         say(
           a,
           table(
-            sp.after.rows.map((r, i) => [r.branch, r.f, mv(r.spice), mv(sp.before.rows[i]!.error), mv(sp.dcFit.rows[i]!.error), mv(r.error)]),
+            sp.after.rows.map((r, i) => [r.branch, r.f, mv(r.spice, 'none'), mv(sp.before.rows[i]!.error), mv(sp.dcFit.rows[i]!.error), mv(r.error)]),
             ['branch', 'f', 'spice', 'error before', 'error DC fit', 'error after'],
           ),
         );
         const sum = (e: typeof sp.before) => `max ${mv(e.max)}${e.unmatched ? ` (${e.unmatched} unmatched; ${mv(e.maxFinite)} where both find a bound)` : ''}`;
+        if (missing) say(a, 'none: no bound in [0, V_DD]; n/a: one side finds a bound and the other does not');
         say(a, `bound error vs SPICE: before (${sp.cell}'s transistors) ${sum(sp.before)}; DC fit ${sum(sp.dcFit)}; after (refined) ${sum(sp.after)}, rms ${mv(sp.after.rms)}`);
-      }
+      } else if (missing) say(a, 'none: no bound in [0, V_DD]; n/a: one side finds a bound and the other does not');
     }
     await finish(a, c);
   },

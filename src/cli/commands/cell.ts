@@ -5,6 +5,7 @@ import { achievableBounds, boundDistributionAsync, boundRange, MAX_MC_SAMPLES, c
 import { parseList } from '../../devices/evaluate.ts';
 import { UsageArgError } from './errors.ts';
 import { Interrupted } from '../../core/errors.ts';
+import { UNIT_RULES } from '../json-units.ts';
 import { type GlobalArgs, Progress, printJson, say, table } from '../util.ts';
 
 interface CellArgs extends GlobalArgs {
@@ -52,7 +53,7 @@ export const cellCommand: CommandModule<GlobalArgs, CellArgs> = {
       achievable: { lo: ach.lo, hi: ach.hi, continuous: cell.lo.notches.length === 0 },
       ...(mc ? { monteCarlo: { samples: args.mc, seed: args.seed, lo: mc.lo, hi: mc.hi } } : {}),
     };
-    if (args.json) return printJson(out);
+    if (args.json) return printJson(out, UNIT_RULES.cell);
     const V = (v: number) => formatQuantity(v, 'V');
     say(args, `${cell.name}: M1 f = ${fLo}, M2 f = ${fHi}`);
     say(args, `bounds [V_lo, V_hi) = [${V(b.vLo)}, ${V(b.vHi)}) (t_eval-defined); static approximation [${V(st.vLo)}, ${V(st.vHi)})`);

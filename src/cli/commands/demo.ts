@@ -1,7 +1,11 @@
 /** fusemix demo: the whole chain on the embedded defaults, written to one report folder. */
 import type { CommandModule } from 'yargs';
 import { formatQuantity } from '../../core/units.ts';
+import { UNIT_RULES } from '../json-units.ts';
 import { type GlobalArgs, printJson, say } from '../util.ts';
+
+/** demo --json holds a unit report, a verify report and a mix result: their rules together */
+const DEMO_RULES = { ...UNIT_RULES.unit, ...UNIT_RULES.verify, ...UNIT_RULES.mix };
 import { UsageArgError } from './errors.ts';
 
 interface DemoArgs extends GlobalArgs {
@@ -18,11 +22,11 @@ export const demoCommand: CommandModule<GlobalArgs, DemoArgs> = {
   builder: (y) =>
     y
       .option('out', { type: 'string', default: 'fusemix-demo', describe: 'report folder' })
-      .option('quick', { type: 'boolean', describe: 'shorter SuperMixer schedule and fewer SPICE inputs (under 30 s)' })
+      .option('quick', { type: 'boolean', describe: 'shorter SuperMixer schedule and fewer SPICE inputs (about 10-15 s on 2 cores)' })
       .option('engine', { type: 'string', default: 'wasm', choices: ['wasm', 'ngspice'], describe: 'SPICE engine for the verification' })
       .option('seed', { type: 'string', default: '1', describe: 'run seed' })
       .option('budget', { type: 'number', default: 0.4, describe: 'A/D + activation energy budget (fraction of all-digital)' })
-      .example('$0 demo --quick', 'a 30-second tour; the report lands in ./fusemix-demo'),
+      .example('$0 demo --quick', 'the whole chain in about 10-15 s; the report lands in ./fusemix-demo'),
   handler: async (args) => {
     if (!(args.budget > 0 && args.budget <= 1)) throw new UsageArgError('budget', 'a fraction in (0, 1]', args.budget);
     const { runDemo } = await import('../../report/demo.ts');
@@ -35,7 +39,7 @@ export const demoCommand: CommandModule<GlobalArgs, DemoArgs> = {
       budget: args.budget,
       log: (l) => say({ ...args, quiet: args.quiet || args.json }, `  ${l}`),
     });
-    if (args.json) return printJson(r);
+    if (args.json) return printJson(r, DEMO_RULES);
     const m = r.mix;
     const u = r.unit.measured;
     say(args, '');

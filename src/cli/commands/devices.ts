@@ -1,6 +1,7 @@
 /** fusemix devices list | show | eval */
 import type { CommandModule } from 'yargs';
-import { listPresetNames, loadPreset, presetView } from '../../devices/index.ts';
+import { listPresets, loadPreset, presetSearchPath, presetView } from '../../devices/index.ts';
+import { unitSuffix } from '../json-units.ts';
 import { type GlobalArgs, printJson, say, table } from '../util.ts';
 
 export const devicesCommand: CommandModule<GlobalArgs, GlobalArgs & { action?: string; preset?: string; state?: string; bias?: string; vgs?: string; vds?: string }> = {
@@ -14,17 +15,24 @@ export const devicesCommand: CommandModule<GlobalArgs, GlobalArgs & { action?: s
       .option('bias', { type: 'string', describe: 'eval: bias voltages, e.g. 0,0.1,0.2 or "300 mV"' })
       .option('vgs', { type: 'string', describe: 'eval (mosfet): gate-source voltages' })
       .option('vds', { type: 'string', describe: 'eval (mosfet): drain-source voltages' })
-      .example('$0 devices list', 'every shipped preset')
+      .example('$0 devices list', 'every preset on the search path (working directory, FUSEMIX_PRESETS, shipped) and where it comes from')
       .example('$0 devices show dwmtj-pt-5notch-hi --json', 'values in SI with their sources')
       .example('$0 devices eval mtj-alamdar --state P,AP --bias 0,0.5', 'R and I at two biases'),
   handler: async (args) => {
     if (args.action === 'list') {
-      const rows = listPresetNames().map((n) => {
-        const p = loadPreset(n);
-        return { name: n, kind: p.kind, description: p.description ?? '' };
+      const rows = listPresets().map((e) => {
+        try {
+          const p = loadPreset(e.file);
+          return { name: e.name, kind: p.kind, origin: e.origin, file: e.file, description: p.description ?? '' };
+        } catch (err) {
+          return { name: e.name, kind: '(invalid)', origin: e.origin, file: e.file, description: (err as Error).message.replace(/\s*\n\s*/g, ' ') };
+        }
       });
       if (args.json) printJson(rows);
-      else say(args, table(rows.map((r) => [r.name, r.kind, r.description]), ['preset', 'kind', 'description']));
+      else {
+        say(args, table(rows.map((r) => [r.name, r.kind, r.origin === 'shipped' ? 'shipped' : r.file, r.description]), ['preset', 'kind', 'from', 'description']));
+        say(args, `search path: ${presetSearchPath().map((f) => `${f.dir} (${f.origin})`).join(', ')}`);
+      }
       return;
     }
     const { UsageArgError } = await import('./errors.ts');
@@ -35,13 +43,20 @@ export const devicesCommand: CommandModule<GlobalArgs, GlobalArgs & { action?: s
       if (args.json) printJson(v);
       else {
         say(args, `${v.name} (${v.kind})${v.description ? `: ${v.description}` : ''}`);
-        say(args, table(Object.entries(v.params).map(([k, e]) => [k, e.display, e.source]), ['param', 'value', 'source']));
+        const fitted = Object.values(v.params).some((e) => e.uncertaintyDisplay !== undefined);
+        const rows = Object.entries(v.params).map(([k, e]) => (fitted ? [k, e.display, e.uncertaintyDisplay ?? '', e.source] : [k, e.display, e.source]));
+        say(args, `file: ${v.file ?? '(in memory)'}`);
+        say(args, table(rows, fitted ? ['param', 'value', '1 sigma (fit)', 'source'] : ['param', 'value', 'source']));
       }
       return;
     }
     const { evaluateDevice } = await import('../../devices/evaluate.ts');
     const out = evaluateDevice(p, args as unknown as Record<string, unknown>);
-    if (args.json) printJson({ kind: out.kind, preset: out.preset, rows: out.values });
+    if (args.json) {
+      // each column's SI unit in its name: bias -> biasV, current -> currentA, resistance -> resistanceOhm
+      const named = (r: Record<string, number | string>) => Object.fromEntries(Object.entries(r).map(([k, x]) => [`${k}${unitSuffix(out.units[k] ?? '')}`, x]));
+      printJson({ kind: out.kind, preset: out.preset, rows: out.values.map(named) });
+    }
     else say(args, table(out.rows, out.header));
   },
 };

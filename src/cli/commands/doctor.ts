@@ -21,6 +21,7 @@ import {
 } from '../../kernels/backend.ts';
 import { getDefaultThreads } from '../../kernels/parallel.ts';
 import { WASM_PATH } from '../../kernels/wasm.ts';
+import { UNIT_RULES } from '../json-units.ts';
 import { type GlobalArgs, printJson, say, table } from '../util.ts';
 
 type DoctorArgs = GlobalArgs & { measure?: boolean; kernels?: string; kernelPrecision?: string };
@@ -124,7 +125,7 @@ export const doctorCommand: CommandModule<GlobalArgs, DoctorArgs> = {
       spice: { wasm: packageVersion('eecircuit-engine') ? 'eecircuit-engine installed' : 'not installed', ngspice: ng ?? 'not found on PATH (apt-get install ngspice)' },
     };
     if (args.json) {
-      printJson(report);
+      printJson(report, UNIT_RULES.doctor);
       return;
     }
     say(args, `fusemix ${report.fusemix}, node ${report.node} (V8 ${report.v8}), ${report.platform}, ${report.cores} cores (${report.cpu}), worker threads ${report.threads}, running from ${report.runtime}`);

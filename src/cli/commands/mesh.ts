@@ -33,6 +33,7 @@ import {
   unitarityError,
   weightError,
 } from '../../photonic/index.ts';
+import { UNIT_RULES } from '../json-units.ts';
 import { type GlobalArgs, printJson, say, table } from '../util.ts';
 import { UsageArgError } from './errors.ts';
 
@@ -168,7 +169,7 @@ export const meshCommand: CommandModule<GlobalArgs, MeshArgs> = {
         ...(nonIdealMaxError !== undefined ? { nonIdealities: ni, samples, nonIdealMaxError, nonIdealMeanMaxError } : {}),
         energy,
       };
-      if (a.json) printJson(out);
+      if (a.json) printJson(out, UNIT_RULES.mesh);
       else {
         say(a, `${a.decomposition} mesh of a random ${n} x ${n} ${field === 'real' ? 'orthogonal' : 'unitary'} (seed ${a.seed})`);
         say(a, table([
@@ -230,7 +231,7 @@ export const meshCommand: CommandModule<GlobalArgs, MeshArgs> = {
       energy: energyView(energy),
       ...(a.out ? { out: a.out } : {}),
     };
-    if (a.json) printJson(out);
+    if (a.json) printJson(out, UNIT_RULES.mesh);
     else {
       say(a, `${a.matrix}: ${csv.rows} x ${csv.cols} in ${map.blocks.length} blocks of ${k} x ${k} (${a.decomposition}, ${field})`);
       say(a, table([

@@ -6,6 +6,7 @@ import { acquireRunLock } from '../../core/lock.ts';
 import { formatQuantity } from '../../core/units.ts';
 import { type MixOptions, PHASES, type Phase, type MixResult, type RunHooks, budgetTag } from '../../mixer/index.ts';
 import { runMixParallel } from '../../mixer/worker.ts';
+import { UNIT_RULES } from '../json-units.ts';
 import { type GlobalArgs, Progress, printJson, say, table, writeJsonFile } from '../util.ts';
 import { UsageArgError } from './errors.ts';
 
@@ -209,7 +210,7 @@ async function mixHandler(args: MixArgs, opts: Partial<MixOptions>, stop: Phase 
         }),
       );
     }
-    if (args.json) printJson(r);
+    if (args.json) printJson(r, UNIT_RULES.mix);
     else printSummary(args, r);
   }
 }

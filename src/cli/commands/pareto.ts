@@ -6,6 +6,7 @@ import { makeManifest } from '../../core/io.ts';
 import { formatQuantity } from '../../core/units.ts';
 import { writePareto } from '../../mixer/index.ts';
 import { runParetoParallel } from '../../mixer/worker.ts';
+import { UNIT_RULES } from '../json-units.ts';
 import { type GlobalArgs, printJson, say, table, writeJsonFile } from '../util.ts';
 import { UsageArgError } from './errors.ts';
 import { cliHooks, type MixArgs, mixOptionsBuilder, mixOptionsFromArgs, stopAfterArg } from './mix.ts';
@@ -56,7 +57,7 @@ export const paretoCommand: CommandModule<GlobalArgs, ParetoArgs> = {
       }),
     );
     if (args.json) {
-      printJson(summary);
+      printJson(summary, UNIT_RULES.pareto);
       return;
     }
     const J = (v: number) => formatQuantity(v, 'J');

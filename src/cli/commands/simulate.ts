@@ -68,7 +68,20 @@ function fmt(x: number): string {
   return Number.isFinite(x) ? Number(x.toPrecision(6)).toString() : String(x);
 }
 
-function summary(result: SpiceResult) {
+/**
+ * The output-code nodes of fusemix's fused columns: the fifth port of every `fm_col` instance
+ * (xin dl sl vdd code ...). ngspice stores them as voltages; their value is the priority-encoded code.
+ */
+export function codeNodes(netlist: string): Set<string> {
+  const out = new Set<string>();
+  for (const m of netlist.matchAll(/^\s*X\S*\s+\S+\s+\S+\s+\S+\s+\S+\s+(\S+)\s.*\bfm_col\s*$/gim)) out.add(`v(${m[1]!.toLowerCase()})`);
+  return out;
+}
+
+/** SI unit of a vector by its ngspice type (a code and unknown types: ''). */
+const VECTOR_UNITS: Record<string, string> = { voltage: 'V', current: 'A', time: 's', frequency: 'Hz', code: '' };
+
+function summary(result: SpiceResult, codes: Set<string> = new Set()) {
   const labels = plotLabels(result.plots);
   return result.plots.map((p, i) => ({
     label: labels[i]!,
@@ -81,7 +94,8 @@ function summary(result: SpiceResult) {
       const re = p.vectors[n]!;
       const im = p.imag?.[n];
       const at = (k: number) => (im ? { re: re[k]!, im: im[k]! } : re[k]!);
-      return { name: n, kind: p.kinds[n]!, length: re.length, first: re.length ? at(0) : null, last: re.length ? at(re.length - 1) : null };
+      const kind = codes.has(n.toLowerCase()) ? 'code' : p.kinds[n]!;
+      return { name: n, kind, unit: VECTOR_UNITS[kind] ?? '', length: re.length, first: re.length ? at(0) : null, last: re.length ? at(re.length - 1) : null };
     }),
   }));
 }
@@ -125,7 +139,7 @@ export const simulateCommand: CommandModule<GlobalArgs, SimulateArgs> = {
       if (outExt === '.csv') writeFileAtomic(args.out, resultToCsv(result));
       else writeJsonFile(args.out, resultToJson(result, file));
     }
-    const plots = summary(result);
+    const plots = summary(result, codeNodes(text));
     if (args.json) {
       printJson({ file, engine: result.engine, elapsedMs: result.elapsedMs, plots, warnings: result.warnings, ...(args.out ? { out: args.out } : {}) });
       return;

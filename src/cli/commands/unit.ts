@@ -7,6 +7,7 @@ import { ACTIVATION_NAMES } from '../../units/activations.ts';
 import { compareUnit } from '../../units/compare.ts';
 import { transferCurve } from '../../units/fused.ts';
 import { UsageArgError } from './errors.ts';
+import { UNIT_RULES } from '../json-units.ts';
 import { type GlobalArgs, printJson, say, table } from '../util.ts';
 
 interface UnitArgs extends GlobalArgs {
@@ -78,7 +79,7 @@ export const unitCommand: CommandModule<GlobalArgs, UnitArgs> = {
       );
     }
     if (args.json) {
-      printJson(report);
+      printJson(report, UNIT_RULES.unit);
       return;
     }
     say(args, `${report.fn}, ${report.bits} bits over x in [${report.inputRange.join(', ')}], cell ${report.presets.cell}: ${report.rowsUsed} rows, data-line window ${report.window.map((v) => formatQuantity(v, 'V')).join(' .. ')}`);

@@ -2,6 +2,7 @@
 import type { CommandModule } from 'yargs';
 import { FusemixError } from '../../core/errors.ts';
 import { parseQuantity } from '../../core/units.ts';
+import { UNIT_RULES } from '../json-units.ts';
 import { type GlobalArgs, printJson, say, table } from '../util.ts';
 import { UsageArgError } from './errors.ts';
 
@@ -54,7 +55,7 @@ export const verifyCommand: CommandModule<GlobalArgs, VerifyArgs> = {
       const r = await v.verifyCell(cell, common);
       pass = r.pass;
       summary = `max bound error ${mv(r.maxBoundError)} mV (tolerance ${mv(tolerance)} mV)`;
-      if (a.json) printJson({ ...r, codeAgreement: null, codeAgreementAway: null });
+      if (a.json) printJson({ ...r, codeAgreement: null, codeAgreementAway: null }, UNIT_RULES.verify);
       else {
         say(a, `verify cell ${r.preset} on ${r.engine} (${r.model}): ${r.bounds.length} bounds, ${r.search.runs} runs, ${r.search.probes} probes, ${r.search.elapsedMs} ms`);
         say(a, table(r.bounds.map((b) => [b.branch, b.f, mv(b.behavioral), mv(b.spice), mv(b.error)]), ['branch', 'f', 'behavioral mV', 'spice mV', 'error mV']));
@@ -65,7 +66,7 @@ export const verifyCommand: CommandModule<GlobalArgs, VerifyArgs> = {
       const r = await v.verifyUnit(unit, { ...common, count: a.inputs });
       pass = r.pass;
       summary = `max bound error ${mv(r.maxBoundError)} mV (tolerance ${mv(tolerance)} mV), code agreement ${(100 * r.codeAgreement).toFixed(2)} %, away from bounds ${(100 * r.codeAgreementAway).toFixed(2)} % (need ${(100 * r.minAgreementAway).toFixed(1)} %)`;
-      if (a.json) printJson(r);
+      if (a.json) printJson(r, UNIT_RULES.verify);
       else {
         say(a, `verify unit ${r.fn} ${r.bits}-bit (${r.rows} rows of ${r.preset}) on ${r.engine} (${r.model}), ${r.inputs} inputs, ${r.elapsedMs} ms`);
         say(a, table(r.bounds.map((b) => [b.row ?? '', b.branch, b.f, mv(b.behavioral), mv(b.spice), mv(b.error)]), ['row', 'branch', 'f', 'behavioral mV', 'spice mV', 'error mV']));

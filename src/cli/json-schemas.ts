@@ -1,0 +1,139 @@
+/**
+ * The shape of each command's --json output, written once with zod: the tests validate real outputs
+ * against these, and `scripts/gen-json-schemas.ts` writes them as JSON Schema to docs/json/ (a test
+ * fails when those files are stale). Objects are open (extra fields allowed) so that a new field does
+ * not break a reader; the fields listed are the contract, with the units their names say
+ * (docs/json.md).
+ */
+import { z } from 'zod';
+
+/** A number in SI; a non-finite one is written as a string ("Infinity" for "no bound"). */
+const num = z.union([z.number(), z.enum(['Infinity', '-Infinity', 'NaN'])]);
+const fraction = z.number().min(0).max(1);
+const breakdownJ = z.looseObject({
+  totalJ: z.number().meta({ description: 'J' }),
+  itemsJ: z.record(z.string(), z.union([z.number(), z.record(z.string(), z.number())])).meta({ description: 'each item in J' }),
+});
+const presets = z.record(z.string(), z.string());
+const v = (d = 'V') => num.meta({ description: d });
+
+const boundCheck = z.looseObject({ branch: z.enum(['lo', 'hi']), f: fraction, row: z.number().int().optional(), behavioralV: v(), spiceV: v(), errorV: v() });
+const search = z.looseObject({ probes: z.number().int(), elapsedMs: z.number() });
+
+export const JSON_SCHEMAS = {
+  verify: z.looseObject({
+    kind: z.enum(['cell', 'unit']),
+    engine: z.enum(['wasm', 'ngspice']),
+    model: z.enum(['level1', 'bsim4']),
+    preset: z.string(),
+    bounds: z.array(boundCheck),
+    maxBoundErrorV: v(),
+    toleranceV: z.number(),
+    pass: z.boolean(),
+    codeAgreement: fraction.nullable().optional(),
+    codeAgreementAway: fraction.nullable().optional(),
+    maxDriveErrorV: z.number().optional(),
+    mismatches: z.array(z.looseObject({ x: z.number(), vdlV: z.number(), spice: z.number(), behavioral: z.number(), marginV: z.number() })).optional(),
+    elapsedMs: z.number().optional(),
+    search: search.optional(),
+  }),
+  cell: z.looseObject({
+    preset: z.string(),
+    presets,
+    state: z.object({ fLo: fraction, fHi: fraction }),
+    bounds: z.object({ vLoV: v(), vHiV: v() }),
+    staticApproximation: z.object({ vLoV: v(), vHiV: v() }),
+    boundRange: z.object({ loV: z.array(z.number()), hiV: z.array(z.number()) }),
+    windowV: z.array(z.number()),
+    energy: breakdownJ.extend({ vdlV: z.number() }),
+    achievable: z.looseObject({
+      lo: z.array(z.object({ f: fraction, boundV: v() })),
+      hi: z.array(z.object({ f: fraction, boundV: v() })),
+      continuous: z.boolean(),
+    }),
+    monteCarlo: z.looseObject({ samples: z.number().int(), loV: z.looseObject({ mean: z.number(), std: z.number() }), hiV: z.looseObject({ mean: z.number(), std: z.number() }) }).optional(),
+  }),
+  unit: z.looseObject({
+    fn: z.string(),
+    bits: z.number().int(),
+    presets,
+    windowV: z.array(z.number()),
+    thresholds: z.array(z.number()),
+    thresholdsV: z.array(z.number()),
+    codes: z.array(z.number().int()),
+    rows: z.array(z.looseObject({ code: z.number().int(), xLo: num, xHi: num, vLoV: v(), vHiV: v(), vLoTargetV: v(), vHiTargetV: v(), fLo: fraction, fHi: fraction })),
+    error: z.record(z.string(), z.looseObject({ samples: z.number().int(), maxLsb: z.number(), rmsLsb: z.number(), mismatchFraction: fraction })),
+    energy: z.object({ macam: breakdownJ, digital: breakdownJ }),
+    saving: z.number().meta({ description: 'fraction of the digital path energy saved' }),
+  }),
+  mesh: z.looseObject({
+    decomposition: z.string().optional(),
+    maxError: z.number(),
+    depth: z.number().int(),
+    mzis: z.number().int(),
+    energy: breakdownJ.extend({ pathLossDb: z.number(), laserElectricalPowerW: z.number() }),
+  }),
+  mix: z.looseObject({
+    seed: z.union([z.number(), z.string()]),
+    budget: z.number(),
+    accuracy: z.record(z.string(), fraction),
+    energy: z.record(z.string(), breakdownJ.extend({ ratio: z.number() })),
+    saving: z.number(),
+    systemEnergy: z.record(z.string(), breakdownJ),
+    hardware: z.looseObject({ analogPerActivationJ: z.number(), digitalPerActivationJ: z.number(), readoutPerConversionJ: z.number() }),
+  }),
+  pareto: z.looseObject({
+    budgets: z.array(z.number()),
+    points: z.array(z.looseObject({ budget: z.number(), accuracy: fraction, energyJ: z.number(), systemEnergyJ: z.number(), ratio: z.number(), saving: z.number() })),
+    digital: z.looseObject({ accuracy: fraction, energyJ: z.number(), systemEnergyJ: z.number() }),
+    analog: z.looseObject({ accuracy: fraction, energyJ: z.number(), systemEnergyJ: z.number() }),
+    files: z.array(z.string()),
+  }),
+  calibrate: z.looseObject({
+    kind: z.enum(['mtj', 'dwmtj', 'mosfet', 'adc']),
+    params: z.record(
+      z.string(),
+      z.union([
+        z.object({ value: z.number(), uncertainty: z.number(), unit: z.string() }),
+        z.array(z.object({ value: z.number(), uncertainty: z.number(), unit: z.string() })),
+      ]),
+    ),
+    presets: z.array(z.looseObject({ name: z.string(), path: z.string(), fit: z.looseObject({ rms: z.number(), rmsUnit: z.string() }).optional() })),
+    written: z.array(z.string()),
+    report: z.record(z.string(), z.unknown()).optional(),
+  }),
+  devicesList: z.array(z.object({ name: z.string(), kind: z.string(), origin: z.enum(['working directory', 'FUSEMIX_PRESETS', 'shipped']), file: z.string(), description: z.string() })),
+  devicesShow: z.looseObject({
+    name: z.string(),
+    kind: z.string(),
+    file: z.string().optional(),
+    params: z.record(z.string(), z.looseObject({ value: z.unknown(), unit: z.string(), display: z.string(), uncertainty: z.union([z.number(), z.array(z.number())]).optional(), source: z.string() })),
+  }),
+  devicesEval: z.looseObject({ kind: z.string(), preset: z.string(), rows: z.array(z.record(z.string(), z.union([z.number(), z.string()]))) }),
+  doctor: z.looseObject({ fusemix: z.string(), node: z.string(), cores: z.number().int(), kernels: z.looseObject({ active: z.string() }), spice: z.record(z.string(), z.unknown()) }),
+  simulate: z.looseObject({
+    file: z.string(),
+    engine: z.enum(['wasm', 'ngspice']),
+    elapsedMs: z.number(),
+    plots: z.array(
+      z.looseObject({
+        label: z.string(),
+        type: z.string(),
+        scale: z.string(),
+        points: z.number().int(),
+        vectors: z.array(z.looseObject({ name: z.string(), kind: z.string(), unit: z.string(), length: z.number().int(), first: z.unknown(), last: z.unknown() })),
+      }),
+    ),
+    warnings: z.array(z.string()),
+  }),
+} as const;
+
+export type JsonCommand = keyof typeof JSON_SCHEMAS;
+
+/** The JSON Schema (draft 2020-12) of a command's output. */
+export function jsonSchemaOf(cmd: JsonCommand): Record<string, unknown> {
+  return {
+    ...(z.toJSONSchema(JSON_SCHEMAS[cmd], { io: 'output', unrepresentable: 'any' }) as Record<string, unknown>),
+    title: `fusemix ${cmd.replace(/^devices([A-Z])/, (_m, c: string) => `devices ${c.toLowerCase()}`)} --json`,
+  };
+}
