@@ -4,9 +4,6 @@
  * order and reports worker errors, and models it cannot describe fall back to this thread.
  */
 import { describe, expect, it } from 'vitest';
-import { availableParallelism } from 'node:os';
-import { getHeapStatistics } from 'node:v8';
-import { compileOnBusyThreads } from '../src/core/modules.ts';
 import { stream } from '../src/core/rng.ts';
 import { loadMnist } from '../src/data/index.ts';
 import { buildModel, describeModel, evaluateParallel, parallelMap, WorkerPool } from '../src/kernels/index.ts';
@@ -105,17 +102,5 @@ describe('parallelMap', () => {
     } finally {
       await pool.close();
     }
-  });
-});
-
-describe('compileOnBusyThreads', () => {
-  it('turns concurrent recompilation off only when the threads fill every core', () => {
-    // one thread leaves a core to the background compiler
-    expect(compileOnBusyThreads(1)).toBe(false);
-    const cores = availableParallelism();
-    if (cores > 2) expect(compileOnBusyThreads(cores - 1)).toBe(false);
-    expect(compileOnBusyThreads(Math.max(2, cores))).toBe(process.env.FUSEMIX_CONCURRENT_JIT !== '1');
-    // and the process carries on (the flag only changes when functions get optimised)
-    expect(getHeapStatistics().total_heap_size).toBeGreaterThan(0);
   });
 });
