@@ -38,7 +38,7 @@ const ENTRIES = {
   main: 'src/cli/main.ts',
   'worker-entry': 'src/mixer/worker-entry.ts',
   'parallel-worker': 'src/kernels/parallel-worker.ts',
-  evaluate: 'src/kernels/evaluate.ts',
+  evaluate: 'src/nn/evaluate.ts',
   'wasm-worker': 'src/spice/wasm-worker.ts',
 };
 

@@ -15,9 +15,9 @@
 //                                     pool) | data loaders
 //   2      units, photonic            composed units: fused MACAM activation, ADC + digital path,
 //                                     the photonic MZI core
-//   3      spice, nn, calibrate       netlists + engines + verification | layers, training, parallel
-//                                     evaluation | fits to data and SPICE sweeps
-//   4      mixer                      SuperMixer
+//   3      spice, nn                  netlists + engines + verification | layers, training, parallel
+//                                     evaluation
+//   4      calibrate, mixer           fits to data and to SPICE sweeps | SuperMixer
 //   5      report                     the demo chain and its report folder
 //   6      cli                        yargs commands: parse, call the library, print
 //   7      index.ts (src/index.ts)    the public API: may re-export any layer but cli
@@ -38,7 +38,7 @@ export const LAYERS = {
   photonic: 2,
   spice: 3,
   nn: 3,
-  calibrate: 3,
+  calibrate: 4,
   mixer: 4,
   report: 5,
   cli: 6,

@@ -6,11 +6,11 @@
 import { describe, expect, it } from 'vitest';
 import { stream } from '../src/core/rng.ts';
 import { loadMnist } from '../src/data/index.ts';
-import { buildModel, describeModel, evaluateParallel, parallelMap, WorkerPool } from '../src/kernels/index.ts';
+import { parallelMap, WorkerPool } from '../src/kernels/index.ts';
 import { paramData } from '../src/nn/param.ts';
-import { Activation, activationFns, Conv2d, Dense, Flatten, MaxPool2d, mlp, ReLU, Sequential, SGD, trainEpoch } from '../src/nn/index.ts';
+import { buildModel, describeModel, evaluateParallel, Activation, activationFns, Conv2d, Dense, Flatten, MaxPool2d, mlp, ReLU, Sequential, SGD, trainEpoch } from '../src/nn/index.ts';
 
-const EVAL_URL = new URL('../src/kernels/evaluate.ts', import.meta.url);
+const EVAL_URL = new URL('../src/nn/evaluate.ts', import.meta.url);
 
 describe('evaluateParallel', () => {
   it('matches Sequential.evaluate for a trained MLP on 2 threads', async () => {

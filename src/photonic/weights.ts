@@ -12,37 +12,12 @@ import { type Rng, stream } from '../core/rng.ts';
 import { type EffectiveLayout, writeEffective } from './effective.ts';
 import { applyMesh, type Decomposition, decomposeInto, decomposeScratch, type MeshField, type MeshPhases, meshLayout, type MziMesh } from './mesh.ts';
 import { checkNonIdealities, type NonIdealities, type PhaseScratch, phaseScratch, phasesIdeal, realisePhases } from './nonideal.ts';
+import type { WeightBlock, WeightMapping } from './mapping.ts';
 import { orthonormalPair } from './orthonormal.ts';
 
 export type { EffectiveLayout } from './effective.ts';
 
-export interface WeightBlock {
-  /** first row and column of the block in W */
-  readonly row0: number;
-  readonly col0: number;
-  /** mesh of U (left singular vectors) */
-  readonly u: MziMesh;
-  /** mesh of V^T */
-  readonly vh: MziMesh;
-  /** singular values, descending */
-  readonly s: Float64Array;
-  /** the ideal block, k x k row-major, zero-padded */
-  readonly ideal: Float64Array;
-}
-
-export interface WeightMapping {
-  readonly rows: number;
-  readonly cols: number;
-  readonly block: number;
-  readonly blockRows: number;
-  readonly blockCols: number;
-  readonly decomposition: Decomposition;
-  readonly field: MeshField;
-  /** row-major over the block grid */
-  readonly blocks: readonly WeightBlock[];
-  /** the mapped matrix, M x N row-major */
-  readonly weights: Float64Array;
-}
+export type { WeightBlock, WeightMapping } from './mapping.ts';
 
 export interface MapOptions {
   /** block size k (default 8, the size the authors' group uses) */

@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join, normalize, resolve } from 'node:path';
 import { ConfigError, ConvergenceError, EngineNotFound, EngineTimeout, NetlistError } from '../core/errors.ts';
-import type { RunOptions, SpiceEngine, SpiceResult } from './engine.ts';
+import type { RunOptions, SpiceEngine, SpiceResult } from './types.ts';
 import { parseRaw, type SpicePlot } from './raw.ts';
 
 export interface NgspiceEngineOptions {

@@ -2,7 +2,7 @@
 import type { CommandModule } from 'yargs';
 import { formatQuantity } from '../../core/units.ts';
 import { achievableBounds, boundDistribution, boundRange, cellBounds, loadMacamCell, searchEnergy, staticBounds } from '../../devices/macam.ts';
-import { parseList } from '../../devices/evaluate.ts';
+import { parseList } from '../evaluate.ts';
 import { UsageArgError } from './errors.ts';
 import { type GlobalArgs, printJson, say, table } from '../util.ts';
 

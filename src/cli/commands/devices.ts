@@ -39,7 +39,7 @@ export const devicesCommand: CommandModule<GlobalArgs, GlobalArgs & { action?: s
       }
       return;
     }
-    const { evaluateDevice } = await import('../../devices/evaluate.ts');
+    const { evaluateDevice } = await import('../evaluate.ts');
     const out = evaluateDevice(p, args as unknown as Record<string, unknown>);
     if (args.json) printJson({ kind: out.kind, preset: out.preset, rows: out.values });
     else say(args, table(out.rows, out.header));
