@@ -34,7 +34,7 @@ type WeightInput = Float64Array | readonly (readonly number[])[] | Matrix;
  * `ideal`, `s` and mesh phases are views into it) and the meshes of a mapping share one copy of the
  * layout arrays (mode, layer, nbPrev, nbNext): per block only the SVD (svdSquare), the
  * orthonormalisation of U and V (orthonormalPair) and two decompositions (decomposeInto) run, all on
- * reused scratch. The numbers are those of the per-block code this replaced (test/helpers/photonic-reference.ts).
+ * reused scratch.
  */
 export function mapWeights(w: WeightInput, rows?: number, cols?: number, opts: MapOptions = {}): WeightMapping {
   let flat: Float64Array;
