@@ -16,7 +16,6 @@ import { stream } from '../src/core/rng.ts';
 import { loadMnistAll } from '../src/data/index.ts';
 import {
   WorkerPool,
-  evaluateParallel,
   KERNEL_NAMES,
   loadKernelBackend,
   setKernelBackend,
@@ -24,7 +23,7 @@ import {
   type KernelBackend,
   type KernelPrecision,
 } from '../src/kernels/index.ts';
-import { Adam, Conv2d, Dense, Flatten, MaxPool2d, mlp, ReLU, Sequential, SGD, trainEpoch } from '../src/nn/index.ts';
+import { Adam, Conv2d, Dense, evaluateParallel, Flatten, MaxPool2d, mlp, ReLU, Sequential, SGD, trainEpoch } from '../src/nn/index.ts';
 
 /** A pure-CPU job: calibrates how much parallel speed-up this machine can give right now. */
 export function spin(n: number): number {

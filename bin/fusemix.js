@@ -1,24 +1,27 @@
 #!/usr/bin/env node
 // fusemix command-line entry. Runs the bundle (build/js/main.mjs, built by scripts/bundle.mjs on
-// npm install) when it is newer than every source file, else the TypeScript sources through tsx
-// (no build step needed). FUSEMIX_FROM_SOURCE=1 forces the sources.
+// npm install) when the content hash of the current sources (src/** and package.json,
+// scripts/source-hash.mjs) equals the one the bundle was built from (build/js/manifest.json), else
+// the TypeScript sources through tsx (no build step needed). FUSEMIX_FROM_SOURCE=1 forces the
+// sources. Hashing the ~130 source files costs a few milliseconds per start (README, "Speed").
 //
-// On Linux with transparent huge pages available it first restarts itself once (~0.1 s) with glibc's
-// malloc asked to back its large blocks with huge pages (GLIBC_TUNABLES=glibc.malloc.hugetlb=1, glibc
-// >= 2.35; older glibc and other C libraries ignore it): a run allocates several hundred MB of typed
-// arrays, and on virtual machines a 4 KiB page fault costs ~10 us (a third of a mix run's faults go;
-// see README, "Speed"). Signals are passed on to the child and its exit status is ours. Not when the
-// tunable is already set (export it to skip the restart) or FUSEMIX_HUGEPAGES=off. (A shebang with
-// `env -S VAR=... node` would save the restart but fails where env has no -S, e.g. BusyBox.)
+// FUSEMIX_HUGEPAGES=on (opt-in, Linux): restart once (~0.1 s) with glibc's malloc asked to back its
+// large blocks with transparent huge pages (GLIBC_TUNABLES=glibc.malloc.hugetlb=1, glibc >= 2.35;
+// older glibc and other C libraries ignore it). A long run allocates several hundred MB of typed
+// arrays, and on virtual machines a 4 KiB page fault costs ~10 us. Signals are passed on to the child
+// and its exit status is ours. Not when the tunable is already set (export it yourself to skip the
+// restart). (A shebang with `env -S VAR=... node` would save the restart but fails where env has no
+// -S, e.g. BusyBox.)
 import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { MANIFEST, sourceHash } from '../scripts/source-hash.mjs';
 
 const TUNABLE = 'glibc.malloc.hugetlb=1';
 
 function hugePagesWanted() {
-  if (process.platform !== 'linux' || process.env.FUSEMIX_HUGEPAGES === 'off') return false;
+  if (process.platform !== 'linux' || process.env.FUSEMIX_HUGEPAGES !== 'on') return false;
   if ((process.env.GLIBC_TUNABLES ?? '').includes('glibc.malloc.hugetlb')) return false;
   try {
     // "always [madvise] never": huge pages on request (or always); nothing to gain with [never]
@@ -31,26 +34,13 @@ function hugePagesWanted() {
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bundle = join(root, 'build', 'js', 'main.mjs');
 
-/** Newest modification time (ms) of the files under `dir`, and of package.json. */
-function newestSource(dir) {
-  let newest = statSync(join(root, 'package.json')).mtimeMs;
-  const walk = (d) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else newest = Math.max(newest, statSync(p).mtimeMs);
-    }
-  };
-  walk(dir);
-  return newest;
-}
-
 function bundleIsFresh() {
   if (process.env.FUSEMIX_FROM_SOURCE === '1') return false;
   try {
-    return statSync(bundle).mtimeMs > newestSource(join(root, 'src'));
+    const manifest = JSON.parse(readFileSync(join(root, 'build', 'js', MANIFEST), 'utf8'));
+    return typeof manifest.sourceHash === 'string' && manifest.sourceHash === sourceHash(root);
   } catch {
-    return false;
+    return false; // no bundle, no manifest, or sources that cannot be read: run the sources
   }
 }
 
@@ -70,7 +60,7 @@ if (hugePagesWanted()) {
   const forward = (sig) => () => child.kill(sig);
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, forward(sig));
   child.on('error', (e) => {
-    console.error(`fusemix: cannot restart node (${e.message}); run with FUSEMIX_HUGEPAGES=off`);
+    console.error(`fusemix: cannot restart node (${e.message}); run without FUSEMIX_HUGEPAGES=on`);
     process.exit(1);
   });
   child.on('exit', (code, signal) => {

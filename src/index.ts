@@ -15,7 +15,7 @@ export * from './units/fused.ts';
 export * from './units/compare.ts';
 export * as photonic from './photonic/index.ts';
 export * as spice from './spice/index.ts';
-export { linePlot, type Series, type PlotOptions } from './report/svg.ts';
+export { linePlot, type Series, type PlotOptions } from './core/svg.ts';
 export * as nn from './nn/index.ts';
 export * as data from './data/index.ts';
 export * as mixer from './mixer/index.ts';

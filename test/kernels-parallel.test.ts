@@ -4,16 +4,13 @@
  * order and reports worker errors, and models it cannot describe fall back to this thread.
  */
 import { describe, expect, it } from 'vitest';
-import { availableParallelism } from 'node:os';
-import { getHeapStatistics } from 'node:v8';
-import { compileOnBusyThreads } from '../src/core/modules.ts';
 import { stream } from '../src/core/rng.ts';
 import { loadMnist } from '../src/data/index.ts';
-import { buildModel, describeModel, evaluateParallel, parallelMap, WorkerPool } from '../src/kernels/index.ts';
+import { parallelMap, WorkerPool } from '../src/kernels/index.ts';
 import { paramData } from '../src/nn/param.ts';
-import { Activation, activationFns, Conv2d, Dense, Flatten, MaxPool2d, mlp, ReLU, Sequential, SGD, trainEpoch } from '../src/nn/index.ts';
+import { buildModel, describeModel, evaluateParallel, Activation, activationFns, Conv2d, Dense, Flatten, MaxPool2d, mlp, ReLU, Sequential, SGD, trainEpoch } from '../src/nn/index.ts';
 
-const EVAL_URL = new URL('../src/kernels/evaluate.ts', import.meta.url);
+const EVAL_URL = new URL('../src/nn/evaluate.ts', import.meta.url);
 
 describe('evaluateParallel', () => {
   it('matches Sequential.evaluate for a trained MLP on 2 threads', async () => {
@@ -105,17 +102,5 @@ describe('parallelMap', () => {
     } finally {
       await pool.close();
     }
-  });
-});
-
-describe('compileOnBusyThreads', () => {
-  it('turns concurrent recompilation off only when the threads fill every core', () => {
-    // one thread leaves a core to the background compiler
-    expect(compileOnBusyThreads(1)).toBe(false);
-    const cores = availableParallelism();
-    if (cores > 2) expect(compileOnBusyThreads(cores - 1)).toBe(false);
-    expect(compileOnBusyThreads(Math.max(2, cores))).toBe(process.env.FUSEMIX_CONCURRENT_JIT !== '1');
-    // and the process carries on (the flag only changes when functions get optimised)
-    expect(getHeapStatistics().total_heap_size).toBeGreaterThan(0);
   });
 });

@@ -11,17 +11,9 @@ import {
   mziTransfer,
   realisePhases,
 } from '../src/photonic/index.ts';
+import { add, type C, cis, embedT, eye, type Mat, matmul, mul, naiveMesh } from './helpers/naive-photonic.ts';
 
-// ---- independent helpers (plain complex numbers as [re, im] pairs) ----
-type C = [number, number];
-type Mat = C[][];
-const mul = (a: C, b: C): C => [a[0] * b[0] - a[1] * b[1], a[0] * b[1] + a[1] * b[0]];
-const add = (a: C, b: C): C => [a[0] + b[0], a[1] + b[1]];
-const cis = (x: number): C => [Math.cos(x), Math.sin(x)];
-const eye = (n: number): Mat => Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j): C => [i === j ? 1 : 0, 0]));
-function matmul(a: Mat, b: Mat): Mat {
-  return a.map((row) => b[0]!.map((_, j) => row.reduce<C>((s, x, k) => add(s, mul(x, b[k]![j]!)), [0, 0])));
-}
+// ---- independent helpers (test/helpers/naive-photonic.ts: plain complex numbers as [re, im] pairs) ----
 /** Haar unitary: QR (classical Gram-Schmidt with a second pass) of a complex Gaussian matrix. */
 function haarUnitary(n: number, rng: Rng, real = false): Mat {
   const cols: C[][] = Array.from({ length: n }, () => Array.from({ length: n }, (): C => [rng.normal(), real ? 0 : rng.normal()]));
@@ -51,26 +43,6 @@ const frob2 = (a: Mat, b: Mat): number => {
   const bf = b.flat();
   return a.flat().reduce((s, x, k) => s + (x[0] - bf[k]![0]) ** 2 + (x[1] - bf[k]![1]) ** 2, 0);
 };
-
-/** The T(theta, phi) on modes (m, m+1) of an n-mode identity. */
-function embedT(n: number, m: number, theta: number, phi: number): Mat {
-  const t = eye(n);
-  const e = cis(phi);
-  t[m]![m] = mul(e, [Math.cos(theta), 0]);
-  t[m]![m + 1] = [-Math.sin(theta), 0];
-  t[m + 1]![m] = mul(e, [Math.sin(theta), 0]);
-  t[m + 1]![m + 1] = [Math.cos(theta), 0];
-  return t;
-}
-/** U = D T_last ... T_first, naive products. */
-function naiveMesh(mesh: MziMesh, theta: ArrayLike<number>, phi: ArrayLike<number>, out: ArrayLike<number>): Mat {
-  const n = mesh.n;
-  let u = eye(n);
-  for (let t = 0; t < mesh.mode.length; t++) u = matmul(embedT(n, mesh.mode[t]!, theta[t]!, phi[t]!), u);
-  const d = eye(n);
-  for (let k = 0; k < n; k++) d[k]![k] = cis(out[k]!);
-  return matmul(d, u);
-}
 
 describe('MZI 2x2 transfer', () => {
   it('matches the Clements closed form and is unitary', () => {

@@ -2,6 +2,7 @@ import { Matrix } from 'ml-matrix';
 import { describe, expect, it } from 'vitest';
 import { stream } from '../src/core/rng.ts';
 import { effectiveWeights, mapWeights, type MziMesh, weightError } from '../src/photonic/index.ts';
+import { mul as cmul, naiveMesh } from './helpers/naive-photonic.ts';
 
 const randMatrix = (m: number, n: number, seed: number): Float64Array => stream(seed, 'test-w').fillNormal(new Float64Array(m * n));
 const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
@@ -9,28 +10,6 @@ const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
   return m;
 };
-
-// independent naive complex mesh: U = D T_last ... T_first, T = [[e^{i phi} c, -s], [e^{i phi} s, c]]
-type C = [number, number];
-const cmul = (a: C, b: C): C => [a[0] * b[0] - a[1] * b[1], a[0] * b[1] + a[1] * b[0]];
-function naiveMesh(mesh: MziMesh, th: number[], ph: number[], out: number[]): C[][] {
-  const n = mesh.n;
-  const u: C[][] = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j): C => [i === j ? 1 : 0, 0]));
-  for (let t = 0; t < mesh.mode.length; t++) {
-    const m = mesh.mode[t]!;
-    const e: C = [Math.cos(ph[t]!), Math.sin(ph[t]!)];
-    const c = Math.cos(th[t]!);
-    const s = Math.sin(th[t]!);
-    for (let j = 0; j < n; j++) {
-      const a = u[m]![j]!;
-      const b = u[m + 1]![j]!;
-      const ea = cmul(e, a);
-      u[m]![j] = [c * ea[0] - s * b[0], c * ea[1] - s * b[1]];
-      u[m + 1]![j] = [s * ea[0] + c * b[0], s * ea[1] + c * b[1]];
-    }
-  }
-  return u.map((row, i) => row.map((x) => cmul([Math.cos(out[i]!), Math.sin(out[i]!)], x)));
-}
 
 describe('SVD mapping onto k x k blocks', () => {
   it('reproduces a random matrix to 1e-10 without non-idealities (padding, both mesh fields, both detections)', () => {

@@ -12,7 +12,7 @@
 import { DataError } from '../core/errors.ts';
 import { type AdcParams, adcEnergyPerConversion, adcParamsOf, murmannEnergy } from '../devices/adc.ts';
 import { type PresetFile, loadPreset } from '../devices/preset.ts';
-import { linePlot } from '../report/svg.ts';
+import { linePlot } from '../core/svg.ts';
 import {
   type DataSource,
   type FitMetadata,

@@ -17,7 +17,7 @@
 import { DataError } from '../core/errors.ts';
 import { type DwmtjParams, readSeriesResistance } from '../devices/dwmtj.ts';
 import { type PresetFile, loadPreset } from '../devices/preset.ts';
-import { linePlot } from '../report/svg.ts';
+import { linePlot } from '../core/svg.ts';
 import {
   type DataSource,
   type FitMetadata,

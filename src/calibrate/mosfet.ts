@@ -36,7 +36,7 @@ import { formatSpice } from '../core/units.ts';
 import { type MacamCell, loadMacamCell, lowerBound, upperBound } from '../devices/macam.ts';
 import { type MosfetParams, mosfetCurrent } from '../devices/mosfet.ts';
 import { type PresetFile, loadPreset } from '../devices/preset.ts';
-import { linePlot } from '../report/svg.ts';
+import { linePlot } from '../core/svg.ts';
 import type { SpiceEngine } from '../spice/engine.ts';
 import { vector } from '../spice/engine.ts';
 import {

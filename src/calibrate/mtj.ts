@@ -6,7 +6,7 @@
  * With the junction area, R_P becomes RA = R_P * area.
  */
 import { DataError } from '../core/errors.ts';
-import { linePlot } from '../report/svg.ts';
+import { linePlot } from '../core/svg.ts';
 import { type PresetFile, loadPreset } from '../devices/preset.ts';
 import '../devices/mtj.ts';
 import {

@@ -7,8 +7,6 @@
  * .ts module gets tsx registered inside the new thread first: a thread does not inherit the loader).
  */
 import { createRequire } from 'node:module';
-import { availableParallelism } from 'node:os';
-import { setFlagsFromString } from 'node:v8';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
@@ -66,24 +64,4 @@ export async function importModule(url: string): Promise<Record<string, unknown>
     ((await import(tsxApi)) as { register: () => void }).register();
     return (await import(url)) as Record<string, unknown>;
   }
-}
-
-let synchronousJit = false;
-
-/**
- * V8 optimises hot functions on background threads. When a run keeps every core busy with its own
- * JavaScript threads (`busy` >= cores), those compile jobs wait behind them and hot code runs
- * unoptimised for longer; then compile on the thread that needs the code instead (V8's
- * --no-concurrent-recompilation, set once, before the workers start; it changes when functions get
- * optimised, never what they compute). Measured with fusemix mix, 2 lanes on 2 cores: 6.4 s -> 6.0 s
- * (with one thread the background compiler has a core of its own and this is not done).
- * FUSEMIX_CONCURRENT_JIT=1 keeps V8's default. Returns whether `busy` threads call for it (it stays on).
- */
-export function compileOnBusyThreads(busy: number): boolean {
-  const wanted = busy >= 2 && busy >= availableParallelism() && process.env.FUSEMIX_CONCURRENT_JIT !== '1';
-  if (wanted && !synchronousJit) {
-    setFlagsFromString('--no-concurrent-recompilation');
-    synchronousJit = true;
-  }
-  return wanted;
 }

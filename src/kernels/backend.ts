@@ -22,14 +22,12 @@
  * stay float64. The js backend always computes float64.
  */
 import { ConfigError } from '../core/errors.ts';
+import type { GemmOp, KernelBackend, KernelName, KernelPrecision, LoadResult } from './types.ts';
 import { loadBlasBackend } from './blas.ts';
 import { axpyJs, matmulJs, matmulTAJs, matmulTBJs } from './js.ts';
 import { loadWasmBackend } from './wasm.ts';
 
-export type KernelName = 'js' | 'wasm' | 'blas';
-export type KernelPrecision = 'f64' | 'f32';
-/** nn: C = A B (A m x k, B k x n); ta: C = A^T B (A stored k x m); tb: C = A B^T (B stored n x k). */
-export type GemmOp = 'nn' | 'ta' | 'tb';
+export type { GemmOp, KernelBackend, KernelName, KernelPrecision, LoadResult } from './types.ts';
 
 export const KERNEL_NAMES: readonly KernelName[] = ['js', 'wasm', 'blas'];
 
@@ -41,28 +39,6 @@ export const KERNEL_NAMES: readonly KernelName[] = ['js', 'wasm', 'blas'];
  */
 export const AUTO_ORDER: readonly KernelName[] = ['blas', 'wasm', 'js'];
 
-export interface KernelBackend {
-  readonly name: KernelName;
-  /** One line: library/version/build details. */
-  readonly detail: string;
-  /** Precisions this backend can compute in (js: f64 only). */
-  readonly precisions: readonly KernelPrecision[];
-  /** C (m x n) = (or +=, when accumulate) op(A) op(B) [+ bias row]; returns C. */
-  gemm(
-    op: GemmOp,
-    A: Float64Array,
-    B: Float64Array,
-    C: Float64Array,
-    m: number,
-    k: number,
-    n: number,
-    accumulate: boolean,
-    bias: Float64Array | undefined,
-    precision: KernelPrecision,
-  ): Float64Array;
-  /** y += alpha x over the first n entries (float64); absent = the js loop is used. */
-  axpy?(alpha: number, x: Float64Array, y: Float64Array, n: number): void;
-}
 
 export const jsBackend: KernelBackend = {
   name: 'js',
@@ -75,8 +51,6 @@ export const jsBackend: KernelBackend = {
   },
 };
 
-/** A loader result: the backend, or why it is not available. */
-export type LoadResult = { ok: true; backend: KernelBackend } | { ok: false; reason: string };
 
 const loaders = new Map<KernelName, () => LoadResult>([
   ['js', () => ({ ok: true, backend: jsBackend })],

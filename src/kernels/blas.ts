@@ -8,7 +8,7 @@
  * too). FUSEMIX_BLAS_LIB names another library file exporting cblas_dgemm.
  */
 import { createRequire } from 'node:module';
-import type { GemmOp, KernelBackend, LoadResult } from './backend.ts';
+import type { GemmOp, KernelBackend, LoadResult } from './types.ts';
 
 const ROW_MAJOR = 101;
 const NO_TRANS = 111;

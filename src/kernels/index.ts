@@ -24,11 +24,3 @@ export { axpyJs, matmulJs, matmulTAJs, matmulTBJs } from './js.ts';
 export { WASM_PATH, loadWasmBackend } from './wasm.ts';
 export { BLAS_CANDIDATES, loadBlasBackend } from './blas.ts';
 export { defaultThreads, getDefaultThreads, parallelMap, setDefaultThreads, WorkerPool, type ParallelOptions } from './parallel.ts';
-export {
-  buildModel,
-  describeModel,
-  evaluateParallel,
-  type EvaluateParallelOptions,
-  type LayerSpec,
-  type ModelRecipe,
-} from './evaluate.ts';

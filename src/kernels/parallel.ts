@@ -21,7 +21,7 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { ConfigError } from '../core/errors.ts';
-import { compileOnBusyThreads, siblingModule, startWorker } from '../core/modules.ts';
+import { siblingModule, startWorker } from '../core/modules.ts';
 import { getKernelPrecision, kernelChoice } from './backend.ts';
 
 export interface ParallelOptions {
@@ -106,7 +106,6 @@ export class WorkerPool {
   private slot(i: number): Slot {
     let s = this.slots[i];
     if (s) return s;
-    compileOnBusyThreads(this.threads);
     const worker = spawn({ kernels: kernelChoice(), precision: getKernelPrecision() });
     worker.unref();
     const slot: Slot = { worker, contexts: new Set(), ready: Promise.resolve() };

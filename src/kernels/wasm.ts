@@ -7,7 +7,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { GemmOp, KernelBackend, KernelPrecision, LoadResult } from './backend.ts';
+import type { GemmOp, KernelBackend, KernelPrecision, LoadResult } from './types.ts';
 
 /** Where `npm run build:wasm` (and the prepare script) writes the module; FUSEMIX_WASM overrides it. */
 export const WASM_PATH = process.env.FUSEMIX_WASM || fileURLToPath(new URL('../../asm/build/kernels.wasm', import.meta.url));

@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { writeFileAtomic } from '../core/io.ts';
-import { linePlot } from '../report/svg.ts';
+import { linePlot } from '../core/svg.ts';
 import { loadMixData, type MixData } from './data.ts';
 import { type MixOptions, resolveMixOptions } from './options.ts';
 import { type MixResult, PhaseStore, type RunHooks, runMixStage } from './run.ts';

@@ -24,7 +24,7 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { ConfigError } from '../core/errors.ts';
-import { compileOnBusyThreads, siblingModule, startWorker } from '../core/modules.ts';
+import { siblingModule, startWorker } from '../core/modules.ts';
 import { getKernelPrecision, kernelChoice } from '../kernels/backend.ts';
 import { getDefaultThreads } from '../kernels/parallel.ts';
 import { loadMixData, type MixData } from './data.ts';
@@ -208,7 +208,6 @@ export async function runChainsParallel(
   const arrived = (name: string) =>
     failures.length > 0 || store.entries().some(([k]) => k === name) ? Promise.resolve() : new Promise<void>((r) => waiting.set(name, r));
   // started before pretraining: their start-up overlaps it
-  compileOnBusyThreads(maxLanes);
   for (let k = 1; k < maxLanes; k++) {
     workers.push(
       startLane(

@@ -10,3 +10,11 @@ export * from './state.ts';
 export * from './sequential.ts';
 export * from './train.ts';
 export * from './checkpoint.ts';
+export {
+  buildModel,
+  describeModel,
+  evaluateParallel,
+  type EvaluateParallelOptions,
+  type LayerSpec,
+  type ModelRecipe,
+} from './evaluate.ts';

@@ -23,7 +23,7 @@
 import type { Rng } from '../core/rng.ts';
 import type { MziMesh } from './mesh.ts';
 import { addHeaterCrosstalk, DEFAULT_VMAX, DEFAULT_VPI, type NonIdealities, phasesIdeal, settleWith, voltageToPhase, wrapPhase } from './nonideal.ts';
-import type { WeightMapping } from './weights.ts';
+import type { WeightMapping } from './mapping.ts';
 
 /** Per-mapping state of the fast resampling (sample-independent). */
 interface Plan {

@@ -49,29 +49,48 @@ export function orthonormalPair(qa: Float64Array, qb: Float64Array, k: number, c
   }
 }
 
-/** The further attempts for column j when the first gave a norm <= 0.5: unit vector e_(attempt-1), orthogonalised. */
+/**
+ * The further attempts for column j when the first gave a norm <= 0.5: unit vector e_(attempt-1),
+ * orthogonalised; the first with a norm > 0.5 is taken. When none is (possible from k = 5 on: the
+ * largest component of a unit vector in the complement can be as small as 1/sqrt(k)), the longest
+ * attempt is taken (its norm is at least 1/sqrt(k), far from cancellation).
+ */
 function retryColumn(q: Float64Array, k: number, j: number, col: Float64Array): void {
   const oj = j * k;
+  let best = 0;
+  let bestNorm = -1;
   for (let attempt = 1; attempt <= k; attempt++) {
-    for (let i = 0; i < k; i++) q[oj + i] = i === attempt - 1 ? 1 : 0;
-    for (let pass = 0; pass < 2; pass++) {
-      for (let p = 0; p < j; p++) {
-        const op = p * k;
-        let d = 0;
-        for (let i = 0; i < k; i++) d += q[op + i]! * q[oj + i]!;
-        for (let i = 0; i < k; i++) q[oj + i]! -= d * q[op + i]!;
-      }
-    }
-    let nrm = 0;
-    for (let i = 0; i < k; i++) {
-      const x = q[oj + i]!;
-      col[i] = x;
-      nrm += x * x;
-    }
-    nrm = Math.sqrt(nrm);
+    const nrm = unitAttempt(q, k, j, attempt, col);
     if (nrm > 0.5) {
       for (let i = 0; i < k; i++) q[oj + i] = col[i]! / nrm;
       return;
     }
+    if (nrm > bestNorm) {
+      bestNorm = nrm;
+      best = attempt;
+    }
   }
+  const nrm = unitAttempt(q, k, j, best, col);
+  for (let i = 0; i < k; i++) q[oj + i] = col[i]! / nrm;
+}
+
+/** Column j <- e_(attempt-1) orthogonalised (twice) against columns 0..j-1; returns its norm (a copy in col). */
+function unitAttempt(q: Float64Array, k: number, j: number, attempt: number, col: Float64Array): number {
+  const oj = j * k;
+  for (let i = 0; i < k; i++) q[oj + i] = i === attempt - 1 ? 1 : 0;
+  for (let pass = 0; pass < 2; pass++) {
+    for (let p = 0; p < j; p++) {
+      const op = p * k;
+      let d = 0;
+      for (let i = 0; i < k; i++) d += q[op + i]! * q[oj + i]!;
+      for (let i = 0; i < k; i++) q[oj + i]! -= d * q[op + i]!;
+    }
+  }
+  let nrm = 0;
+  for (let i = 0; i < k; i++) {
+    const x = q[oj + i]!;
+    col[i] = x;
+    nrm += x * x;
+  }
+  return Math.sqrt(nrm);
 }

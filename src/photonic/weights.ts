@@ -12,37 +12,12 @@ import { type Rng, stream } from '../core/rng.ts';
 import { type EffectiveLayout, writeEffective } from './effective.ts';
 import { applyMesh, type Decomposition, decomposeInto, decomposeScratch, type MeshField, type MeshPhases, meshLayout, type MziMesh } from './mesh.ts';
 import { checkNonIdealities, type NonIdealities, type PhaseScratch, phaseScratch, phasesIdeal, realisePhases } from './nonideal.ts';
+import type { WeightBlock, WeightMapping } from './mapping.ts';
 import { orthonormalPair } from './orthonormal.ts';
 
 export type { EffectiveLayout } from './effective.ts';
 
-export interface WeightBlock {
-  /** first row and column of the block in W */
-  readonly row0: number;
-  readonly col0: number;
-  /** mesh of U (left singular vectors) */
-  readonly u: MziMesh;
-  /** mesh of V^T */
-  readonly vh: MziMesh;
-  /** singular values, descending */
-  readonly s: Float64Array;
-  /** the ideal block, k x k row-major, zero-padded */
-  readonly ideal: Float64Array;
-}
-
-export interface WeightMapping {
-  readonly rows: number;
-  readonly cols: number;
-  readonly block: number;
-  readonly blockRows: number;
-  readonly blockCols: number;
-  readonly decomposition: Decomposition;
-  readonly field: MeshField;
-  /** row-major over the block grid */
-  readonly blocks: readonly WeightBlock[];
-  /** the mapped matrix, M x N row-major */
-  readonly weights: Float64Array;
-}
+export type { WeightBlock, WeightMapping } from './mapping.ts';
 
 export interface MapOptions {
   /** block size k (default 8, the size the authors' group uses) */
@@ -59,10 +34,9 @@ type WeightInput = Float64Array | readonly (readonly number[])[] | Matrix;
  * `ideal`, `s` and mesh phases are views into it) and the meshes of a mapping share one copy of the
  * layout arrays (mode, layer, nbPrev, nbNext): per block only the SVD (svdSquare), the
  * orthonormalisation of U and V (orthonormalPair) and two decompositions (decomposeInto) run, all on
- * reused scratch. The numbers are those of the per-block code this replaced (test/helpers/photonic-reference.ts).
+ * reused scratch.
  */
 export function mapWeights(w: WeightInput, rows?: number, cols?: number, opts: MapOptions = {}): WeightMapping {
-  primeJit();
   let flat: Float64Array;
   let M: number;
   let N: number;
@@ -171,41 +145,6 @@ export function mapWeights(w: WeightInput, rows?: number, cols?: number, opts: M
     }
   }
   return { rows: M, cols: N, block: k, blockRows: br, blockCols: bc, decomposition, field, blocks, weights: flat };
-}
-
-let primed = false;
-
-/**
- * Type feedback for every branch of the mapping and resampling code before V8 optimises it: once per
- * thread, before the first mapping, a few small blocks take the paths a large layer reaches only
- * later (the SVD's deflation cases of rank-deficient and zero blocks, padded edge blocks, output
- * transposed with and without the subtraction). Without it the first optimised versions lack those
- * paths and are thrown away when a mapping reaches them: svdSquare alone was compiled 3-4 times at
- * 40-70 ms each at the start of a mix run. It changes when code gets optimised, never a number (its
- * draws come from a stream of its own; its mapping is dropped).
- */
-function primeJit(): void {
-  if (primed) return;
-  primed = true;
-  const rng = stream(0, 'photonic-jit-prime');
-  const k = 8;
-  const ws = svdScratch(k);
-  const sv = new Float64Array(k);
-  for (let kind = 0; kind < 5; kind++) {
-    const a = rng.fillNormal(new Float64Array(k * k), 0, 1);
-    if (kind === 1) a.fill(0, 2 * k); // two non-zero rows (a padded edge block)
-    if (kind === 2) for (let i = 0; i < a.length; i++) if (i % k >= 1) a[i] = 0; // one column
-    if (kind === 3) a.fill(0);
-    if (kind === 4) for (let i = 0; i < a.length; i++) a[i] = Math.round(a[i]! * 2) / 2; // repeated values
-    svdSquare(a, k, sv, ws);
-  }
-  // 10 x 12 in 8 x 8 blocks: a full block, edge blocks and a corner block
-  const map = mapWeights(rng.fillNormal(new Float64Array(10 * 12), 0, 0.1), 10, 12, { block: k });
-  const ni: NonIdealities = { phaseBits: 8, phaseNoise: 0.01 };
-  const out = new Float64Array(10 * 12);
-  effectiveWeights(map, ni, rng, out, { transposed: true, minus: map.weights });
-  effectiveWeights(map, ni, rng, out, { transposed: true });
-  effectiveWeights(map, ni, rng, out);
 }
 
 interface Workspace {

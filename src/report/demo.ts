@@ -21,7 +21,7 @@ import { renderCell, renderUnit } from '../spice/netlist.ts';
 import { defaultInputs, type UnitVerifyReport, verifyUnit } from '../spice/verify.ts';
 import { compareUnit, type UnitComparison } from '../units/compare.ts';
 import { transferCurve } from '../units/fused.ts';
-import { linePlot } from './svg.ts';
+import { linePlot } from '../core/svg.ts';
 
 export interface DemoOptions {
   out: string;

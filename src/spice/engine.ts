@@ -29,49 +29,15 @@
 import { DataError } from '../core/errors.ts';
 import { NgspiceEngine, type NgspiceEngineOptions } from './ngspice.ts';
 import type { AnalysisType, SpicePlot } from './raw.ts';
+import type { EngineKind, SpiceEngine, SpiceResult } from './types.ts';
 import { WasmEngine, type WasmEngineOptions } from './wasm.ts';
 
 export type { AnalysisType, SpicePlot } from './raw.ts';
 
-export type EngineKind = 'wasm' | 'ngspice';
+export type { EngineKind, RunOptions, SpiceEngine, SpiceResult } from './types.ts';
 export const ENGINE_KINDS: readonly EngineKind[] = ['wasm', 'ngspice'];
 
 export { DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_TIMEOUT_MS } from './ngspice.ts';
-
-export interface RunOptions {
-  /** time limit of this run in ms (default: the engine's, 60 s); on expiry EngineTimeout */
-  timeoutMs?: number;
-  /** files the netlist `.include`s or `.lib`s, by the relative name it uses, with their contents */
-  includes?: Record<string, string>;
-  /** a name for error messages (e.g. the netlist file) */
-  name?: string;
-  /**
-   * let the netlist's control block run programs (`shell`, `source`, `codemodel`, ...; see
-   * ./guard.ts). Default false: such a netlist is refused with UnsafeNetlist before it runs.
-   */
-  allowShell?: boolean;
-  /** limit of the raw output (bytes; the log is held to the smaller of this and 32 MiB); default 512 MiB */
-  maxOutputBytes?: number;
-}
-
-export interface SpiceResult {
-  engine: EngineKind;
-  /** every plot the run produced, in the order ngspice created them */
-  plots: SpicePlot[];
-  /** ngspice's stdout and stderr of this run */
-  log: string;
-  /** warning lines found in the log (the run still succeeded) */
-  warnings: string[];
-  /** wall time of the run in ms (excluding engine start) */
-  elapsedMs: number;
-}
-
-export interface SpiceEngine {
-  readonly kind: EngineKind;
-  run(netlist: string, opts?: RunOptions): Promise<SpiceResult>;
-  /** release the worker / temp files; the engine cannot be used afterwards */
-  close(): Promise<void>;
-}
 
 export type EngineOptions = WasmEngineOptions & NgspiceEngineOptions;
 

@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join, normalize, resolve } from 'node:path';
 import { ConfigError, ConvergenceError, EngineNotFound, EngineOutputTooLarge, EngineTimeout, NetlistError } from '../core/errors.ts';
-import type { RunOptions, SpiceEngine, SpiceResult } from './engine.ts';
+import type { RunOptions, SpiceEngine, SpiceResult } from './types.ts';
 import { checkControlCommands } from './guard.ts';
 import { parseRaw, type SpicePlot } from './raw.ts';
 

@@ -20,7 +20,7 @@ import { pathToFileURL } from 'node:url';
 import type { Worker } from 'node:worker_threads';
 import { EngineNotFound, EngineOutputTooLarge, EngineTimeout, NetlistError, SpiceError } from '../core/errors.ts';
 import { siblingModule, startWorker } from '../core/modules.ts';
-import type { RunOptions, SpiceEngine, SpiceResult } from './engine.ts';
+import type { RunOptions, SpiceEngine, SpiceResult } from './types.ts';
 import { DEFAULT_TIMEOUT_MS, LOG_LIMIT_BYTES, checkIncludeName, preflight, prepareNetlist, readHostIncludes, scanLog, throwIfFailed } from './ngspice.ts';
 import { parseRaw } from './raw.ts';
 import type { WorkerReply, WorkerRun } from './wasm-worker.ts';

@@ -2,7 +2,7 @@
 import type { CommandModule } from 'yargs';
 import { formatQuantity } from '../../core/units.ts';
 import { achievableBounds, boundDistributionAsync, boundRange, MAX_MC_SAMPLES, cellBounds, loadMacamCell, searchEnergy, staticBounds } from '../../devices/macam.ts';
-import { parseList } from '../../devices/evaluate.ts';
+import { parseList } from '../evaluate.ts';
 import { UsageArgError } from './errors.ts';
 import { Interrupted } from '../../core/errors.ts';
 import { UNIT_RULES } from '../json-units.ts';

@@ -50,7 +50,7 @@ export const devicesCommand: CommandModule<GlobalArgs, GlobalArgs & { action?: s
       }
       return;
     }
-    const { evaluateDevice } = await import('../../devices/evaluate.ts');
+    const { evaluateDevice } = await import('../evaluate.ts');
     const out = evaluateDevice(p, args as unknown as Record<string, unknown>);
     if (args.json) {
       // each column's SI unit in its name: bias -> biasV, current -> currentA, resistance -> resistanceOhm

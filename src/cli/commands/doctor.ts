@@ -160,6 +160,6 @@ function memoryPages(): string {
   }
   const tunable = /glibc\.malloc\.hugetlb=(\d)/.exec(process.env.GLIBC_TUNABLES ?? '')?.[1];
   if (tunable === '1' && thp !== 'never' && thp !== 'not available') return `malloc on transparent huge pages (GLIBC_TUNABLES glibc.malloc.hugetlb=1, THP ${thp})`;
-  const why = process.env.FUSEMIX_HUGEPAGES === 'off' ? 'FUSEMIX_HUGEPAGES=off' : thp === 'never' || thp === 'not available' ? `THP ${thp}` : 'not started through bin/fusemix.js';
+  const why = thp === 'never' || thp === 'not available' ? `THP ${thp}` : process.env.FUSEMIX_HUGEPAGES !== 'on' ? 'FUSEMIX_HUGEPAGES=on not set' : 'not started through bin/fusemix.js';
   return `4 KiB malloc pages (${why})`;
 }

@@ -2,7 +2,7 @@
 import type { CommandModule } from 'yargs';
 import { devicesCommand } from './devices.ts';
 import { demoCommand } from './demo.ts';
-import { initCommand } from './init.ts';
+import { makeInitCommand } from './init.ts';
 import { cellCommand } from './cell.ts';
 import { unitCommand } from './unit.ts';
 import { simulateCommand } from './simulate.ts';
@@ -17,7 +17,7 @@ import { doctorCommand } from './doctor.ts';
 // biome-ignore lint: heterogeneous command argument types
 export const commands: Array<CommandModule<any, any>> = [
   demoCommand,
-  initCommand,
+  makeInitCommand(() => commands),
   devicesCommand,
   cellCommand,
   unitCommand,

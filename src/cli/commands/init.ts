@@ -7,7 +7,12 @@ import { configJsonSchema, describeCommands } from '../config.ts';
 import { UsageArgError } from './errors.ts';
 import { type GlobalArgs, printJson, say } from '../util.ts';
 
-export const initCommand: CommandModule<GlobalArgs, GlobalArgs & { dir: string; force?: boolean }> = {
+/**
+ * The init command over the command list it describes (given by commands/index.ts, which lists init
+ * too: passed in, not imported, so the two modules do not import each other).
+ */
+// biome-ignore lint: heterogeneous command argument types
+export const makeInitCommand = (listCommands: () => Array<CommandModule<any, any>>): CommandModule<GlobalArgs, GlobalArgs & { dir: string; force?: boolean }> => ({
   command: 'init [dir]',
   describe: 'write fusemix.config.json (one section per command) and fusemix.schema.json for editor completion',
   builder: (y) =>
@@ -15,8 +20,7 @@ export const initCommand: CommandModule<GlobalArgs, GlobalArgs & { dir: string; 
       .positional('dir', { type: 'string', default: '.', describe: 'project folder' })
       .option('force', { type: 'boolean', describe: 'overwrite existing files' }),
   handler: async (args) => {
-    const { commands } = await import('./index.ts');
-    const info = describeCommands(commands);
+    const info = describeCommands(listCommands());
     const dir = resolve(args.dir);
     const cfgPath = join(dir, 'fusemix.config.json');
     const schemaPath = join(dir, 'fusemix.schema.json');
@@ -38,4 +42,4 @@ export const initCommand: CommandModule<GlobalArgs, GlobalArgs & { dir: string; 
     if (args.json) printJson({ config: cfgPath, schema: schemaPath });
     else say(args, `wrote ${cfgPath} and ${schemaPath}; use it with: fusemix <command> --config ${cfgPath}`);
   },
-};
+});

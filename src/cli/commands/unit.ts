@@ -2,7 +2,7 @@
 import type { CommandModule } from 'yargs';
 import { writeFileAtomic } from '../../core/io.ts';
 import { formatQuantity, parseQuantity } from '../../core/units.ts';
-import { linePlot } from '../../report/svg.ts';
+import { linePlot } from '../../core/svg.ts';
 import { ACTIVATION_NAMES } from '../../units/activations.ts';
 import { compareUnit } from '../../units/compare.ts';
 import { transferCurve } from '../../units/fused.ts';

@@ -1,12 +1,12 @@
 /** `fusemix devices eval`: evaluate a preset's device law at given states and biases. */
-import { UsageArgError } from '../cli/commands/errors.ts';
+import { UsageArgError } from './commands/errors.ts';
 import { type Dimension, formatQuantity, parseQuantity } from '../core/units.ts';
-import { adcCodeToVoltage, adcEnergyPerConversion, adcParamsOf, adcQuantise } from './adc.ts';
-import { type DwmtjParams, dwmtjConductance, dwmtjReadCurrent, readSeriesResistance } from './dwmtj.ts';
-import { cellBounds, resolveMacamCell, searchEnergy } from './macam.ts';
-import { type MosfetParams, mosfetCurrent, mosfetRegion } from './mosfet.ts';
-import { type MtjParams, type MtjState, mtjCurrent, mtjResistance, mtjTmr } from './mtj.ts';
-import type { LoadedPreset } from './preset.ts';
+import { adcCodeToVoltage, adcEnergyPerConversion, adcParamsOf, adcQuantise } from '../devices/adc.ts';
+import { type DwmtjParams, dwmtjConductance, dwmtjReadCurrent, readSeriesResistance } from '../devices/dwmtj.ts';
+import { cellBounds, resolveMacamCell, searchEnergy } from '../devices/macam.ts';
+import { type MosfetParams, mosfetCurrent, mosfetRegion } from '../devices/mosfet.ts';
+import { type MtjParams, type MtjState, mtjCurrent, mtjResistance, mtjTmr } from '../devices/mtj.ts';
+import type { LoadedPreset } from '../devices/preset.ts';
 
 export interface EvalTable {
   kind: string;

@@ -9,10 +9,10 @@
  * architecture (its parameters are then copied from the model). Without either, or with threads = 1,
  * it evaluates in this thread (same result).
  */
-import type { Samples, Evaluation, Sequential } from '../nn/sequential.ts';
-import { paramData } from '../nn/param.ts';
+import type { Samples, Evaluation, Sequential } from './sequential.ts';
+import { paramData } from './param.ts';
 import { siblingModule } from '../core/modules.ts';
-import { parallelMap, defaultThreads, type WorkerPool } from './parallel.ts';
+import { parallelMap, defaultThreads, type WorkerPool } from '../kernels/parallel.ts';
 
 /** A module function that builds a fresh model of the same architecture: `module[fn](args)`. */
 export interface ModelRecipe {
