@@ -10,7 +10,7 @@
 // The JavaScript dependencies are bundled too (resolving and translating each package through node's
 // ESM loader cost ~0.1 s per process and per worker), except what must stay a package: koffi (native
 // binary), eecircuit-engine (loaded in its own worker), mathjs (loaded lazily, only for unit strings)
-// and the build tools.
+// bullmq (loaded lazily, only by the sweep queue) and the build tools.
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,7 +32,7 @@ try {
   skip(`esbuild is not installed: ${String(e.message).split('\n')[0]}`);
 }
 
-const EXTERNAL = ['koffi', 'eecircuit-engine', 'mathjs', 'tsx', 'esbuild', 'assemblyscript'];
+const EXTERNAL = ['koffi', 'eecircuit-engine', 'mathjs', 'bullmq', 'tsx', 'esbuild', 'assemblyscript'];
 
 const ENTRIES = {
   main: 'src/cli/main.ts',

@@ -18,7 +18,8 @@
 //   3      spice, nn                  netlists + engines + verification | layers, training, parallel
 //                                     evaluation
 //   4      calibrate, mixer           fits to data and to SPICE sweeps | SuperMixer
-//   5      report                     the demo chain and its report folder
+//   5      report, sweep              the demo chain and its report folder | sweeps: spec, points,
+//                                     runners (local, Slurm, BullMQ), merged table
 //   6      cli                        yargs commands: parse, call the library, print
 //   7      index.ts (src/index.ts)    the public API: may re-export any layer but cli
 //
@@ -41,6 +42,7 @@ export const LAYERS = {
   calibrate: 4,
   mixer: 4,
   report: 5,
+  sweep: 5,
   cli: 6,
   'index.ts': 7,
 };

@@ -1,5 +1,5 @@
 /** Small helpers shared by CLI commands: output, options, progress. */
-import { writeFileAtomic } from '../core/io.ts';
+import { jsonReplacer, writeFileAtomic } from '../core/io.ts';
 import { type UnitRules, withUnits } from './json-units.ts';
 
 export interface GlobalArgs {
@@ -15,12 +15,7 @@ export function printJson(value: unknown, units?: UnitRules): void {
   process.stdout.write(`${JSON.stringify(units ? withUnits(value, units) : value, jsonReplacer, 2)}\n`);
 }
 
-/** Typed arrays become plain arrays; non-finite numbers become strings so JSON stays valid. */
-export function jsonReplacer(_key: string, v: unknown): unknown {
-  if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return Array.from(v as unknown as ArrayLike<number>);
-  if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
-  return v;
-}
+export { jsonReplacer } from '../core/io.ts';
 
 export function writeJsonFile(path: string, value: unknown): void {
   writeFileAtomic(path, `${JSON.stringify(value, jsonReplacer, 2)}\n`);

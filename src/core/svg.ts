@@ -10,6 +10,8 @@ export interface Series {
   points?: boolean;
   color?: string;
   dashed?: boolean;
+  /** error bars: +- yErr[i] around y[i] (e.g. one standard deviation over repeats) */
+  yErr?: ArrayLike<number>;
 }
 
 export interface PlotOptions {
@@ -51,10 +53,11 @@ export function linePlot(o: PlotOptions): string {
       const x = s.x[i]!;
       const y = s.y[i]!;
       if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
+      const e = Number.isFinite(s.yErr?.[i]) ? Math.abs(s.yErr![i]!) : 0;
       x0 = Math.min(x0, x);
       x1 = Math.max(x1, x);
-      y0 = Math.min(y0, y);
-      y1 = Math.max(y1, y);
+      y0 = Math.min(y0, y - e);
+      y1 = Math.max(y1, y + e);
     }
   }
   if (!Number.isFinite(x0)) {
@@ -93,6 +96,13 @@ export function linePlot(o: PlotOptions): string {
   parts.push(`<text transform="translate(16 ${(m.t + H - m.b) / 2}) rotate(-90)" text-anchor="middle">${esc(o.yLabel)}</text>`);
   o.series.forEach((s, si) => {
     const color = s.color ?? PALETTE[si % PALETTE.length];
+    for (let i = 0; s.yErr && i < s.x.length; i++) {
+      const e = s.yErr[i]!;
+      if (!(Number.isFinite(s.x[i]!) && Number.isFinite(s.y[i]!) && Number.isFinite(e) && e > 0)) continue;
+      const X = px(s.x[i]!).toFixed(2);
+      const [a, b] = [py(s.y[i]! - e).toFixed(2), py(s.y[i]! + e).toFixed(2)];
+      parts.push(`<path d="M${X},${a}V${b}M${(+X - 3).toFixed(2)},${a}h6M${(+X - 3).toFixed(2)},${b}h6" stroke="${color}" stroke-width="1"/>`);
+    }
     if (s.points) {
       for (let i = 0; i < s.x.length; i++) {
         if (Number.isFinite(s.x[i]!) && Number.isFinite(s.y[i]!)) parts.push(`<circle cx="${px(s.x[i]!).toFixed(2)}" cy="${py(s.y[i]!).toFixed(2)}" r="3.5" fill="${color}"/>`);

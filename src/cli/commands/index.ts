@@ -12,6 +12,7 @@ import { meshCommand } from './mesh.ts';
 import { calibrateCommand } from './calibrate.ts';
 import { mixCommand } from './mix.ts';
 import { paretoCommand } from './pareto.ts';
+import { sweepCommand } from './sweep.ts';
 import { doctorCommand } from './doctor.ts';
 
 // biome-ignore lint: heterogeneous command argument types
@@ -28,5 +29,6 @@ export const commands: Array<CommandModule<any, any>> = [
   calibrateCommand,
   mixCommand,
   paretoCommand,
+  sweepCommand,
   doctorCommand,
 ];
