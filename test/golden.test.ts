@@ -28,25 +28,26 @@ const VOLT_TOL = 1e-3;
 
 describe('golden figures (tolerance contract)', () => {
   it('cell: bounds, bound range and achievable bounds within 1 mV, energy within 0.1 %', () => {
-    const c = json<{ bounds: { vLo: number; vHi: number }; boundRange: { lo: number[]; hi: number[] }; achievable: { lo: { v: number }[]; hi: { v: number }[] }; energy: { total: number } }>(['cell']);
+    // the --json fields carry their SI unit in the name (docs/json.md): V, J
+    const c = json<{ bounds: { vLoV: number; vHiV: number }; boundRange: { loV: number[]; hiV: number[] }; achievable: { lo: { boundV: number }[]; hi: { boundV: number }[] }; energy: { totalJ: number } }>(['cell']);
     const g = golden.cell;
-    near(c.bounds.vLo, g.bounds.vLo, VOLT_TOL, 'vLo');
-    near(c.bounds.vHi, g.bounds.vHi, VOLT_TOL, 'vHi');
+    near(c.bounds.vLoV, g.bounds.vLo, VOLT_TOL, 'vLo');
+    near(c.bounds.vHiV, g.bounds.vHi, VOLT_TOL, 'vHi');
     for (const side of ['lo', 'hi'] as const) {
-      c.boundRange[side].forEach((v, i) => near(v, g.boundRange[side][i]!, VOLT_TOL, `boundRange.${side}[${i}]`));
+      c.boundRange[`${side}V`].forEach((v, i) => near(v, g.boundRange[side][i]!, VOLT_TOL, `boundRange.${side}[${i}]`));
       expect(c.achievable[side]).toHaveLength(g.achievable[side].length);
-      c.achievable[side].forEach((p, i) => near(p.v, g.achievable[side][i]!, VOLT_TOL, `achievable.${side}[${i}]`));
+      c.achievable[side].forEach((p, i) => near(p.boundV, g.achievable[side][i]!, VOLT_TOL, `achievable.${side}[${i}]`));
     }
     // the energy is a closed form of the bias point (CV^2 and I V t terms): 0.1 % covers a bias
     // point that moved by a solver tolerance
-    near(c.energy.total, g.energyTotal, 1e-3 * g.energyTotal, 'cell energy');
+    near(c.energy.totalJ, g.energyTotal, 1e-3 * g.energyTotal, 'cell energy');
   });
 
   it('unit: threshold voltages within 1 mV, error within 0.05 LSB rms and the same max, saving within 0.5 pt', () => {
-    const u = json<{ thresholdsVolts: number[]; error: { macam: { rmsLsb: number; maxLsb: number } }; saving: number }>(['unit']);
+    const u = json<{ thresholdsV: number[]; error: { macam: { rmsLsb: number; maxLsb: number } }; saving: number }>(['unit']);
     const g = golden.unit;
-    expect(u.thresholdsVolts).toHaveLength(g.thresholdsVolts.length);
-    u.thresholdsVolts.forEach((v, i) => near(v, g.thresholdsVolts[i]!, VOLT_TOL, `threshold ${i}`));
+    expect(u.thresholdsV).toHaveLength(g.thresholdsVolts.length);
+    u.thresholdsV.forEach((v, i) => near(v, g.thresholdsVolts[i]!, VOLT_TOL, `threshold ${i}`));
     // 20001 samples; a threshold moved by < 1 mV moves few of them across a code edge
     near(u.error.macam.rmsLsb, g.rmsLsb, 0.05, 'rms LSB');
     expect(u.error.macam.maxLsb).toBe(g.maxLsb);
@@ -54,7 +55,7 @@ describe('golden figures (tolerance contract)', () => {
   });
 
   it('mesh: 8 x 8 decomposition reconstructs to 1e-12 and is unitary to 1e-12; same MZI count, depth; energy within 1e-9 relative', () => {
-    const m = json<{ maxError: number; unitarityError: number; mzis: number; depth: number; energy: { total: number } }>(['mesh', '--size', '8']);
+    const m = json<{ maxError: number; unitarityError: number; mzis: number; depth: number; energy: { totalJ: number } }>(['mesh', '--size', '8']);
     const g = golden.mesh;
     // golden ~1e-15: double rounding over 28 MZIs; 1e-12 leaves room for another operation order
     // while any wrong phase gives errors of order 1e-2 or more
@@ -63,7 +64,7 @@ describe('golden figures (tolerance contract)', () => {
     expect(m.mzis).toBe(g.mzis);
     expect(m.depth).toBe(g.depth);
     // closed-form energy of the preset: only rounding may differ
-    near(m.energy.total, g.energyTotal, 1e-9 * g.energyTotal, 'mesh energy');
+    near(m.energy.totalJ, g.energyTotal, 1e-9 * g.energyTotal, 'mesh energy');
   });
 
   it('mix defaults: accuracies within 0.5 pt, saving within 1 pt', () => {
