@@ -122,6 +122,23 @@ describe('local runner', () => {
     expect(tables(out)).toEqual(ref());
   });
 
+  it('--jobs 2 and Ctrl-C: exit 130, both child processes stopped, the rerun finishes to the same bytes', async () => {
+    const out = join(dir, 'sigint');
+    const child = spawn(process.execPath, [CLI, 'sweep', 'run', specPath, '--out', out, '--jobs', '2', '-q'], { stdio: 'ignore', detached: true });
+    await until(() => pointCount(out) >= 2, 60_000, 'two point files');
+    // SIGINT to the parent alone: it must stop its --serve children itself
+    process.kill(child.pid!, 'SIGINT');
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    expect(code).toBe(130);
+    const left = () => spawnSync('pgrep', ['-f', `--out ${out} --serve`], { encoding: 'utf8' }).stdout.trim();
+    await until(() => left() === '', 10_000, 'the --serve children to exit');
+    const done = pointCount(out);
+    const r = runCli(['sweep', 'run', specPath, '--out', out, '--jobs', '2', '--json']);
+    expect(JSON.parse(r.stdout)).toMatchObject({ computed: 8 - done, skipped: done });
+    expect(runCli(['sweep', 'merge', out, '-q']).code).toBe(0);
+    expect(tables(out)).toEqual(ref());
+  });
+
   it('merge names the missing points; a torn point file counts as missing; another spec on the folder is refused', () => {
     const out = join(dir, 'partial');
     expect(runCli(['sweep', 'run', specPath, '--out', out, '--shard', '0/2', '-q']).code).toBe(0);
@@ -141,22 +158,26 @@ describe('local runner', () => {
 
 describe('Slurm job array (a one-node cluster on this machine)', () => {
   const ok = has('slurmctld') && has('sbatch');
-  it.skipIf(!ok && !inCI)('a 2-task array gives the local table, byte for byte', async () => {
+  it.skipIf(!ok && !inCI)('examples/slurm/submit.sh: a 2-task array and its merge job give the local table, byte for byte', async () => {
     const up = spawnSync('bash', [join(ROOT, 'scripts', 'slurm-local.sh'), 'start'], { encoding: 'utf8', timeout: 180_000 });
     expect(up.status, `scripts/slurm-local.sh start failed: ${up.stderr}${up.stdout}`).toBe(0);
     const out = join(dir, 'slurm');
-    const r = runCli(['sweep', 'slurm', specPath, '--out', out, '--tasks', '2', '--submit', '--json']);
-    expect(r.code, r.stderr).toBe(0);
-    const { jobId, tasks } = JSON.parse(r.stdout) as { jobId: string; tasks: number };
-    expect(tasks).toBe(2);
-    await until(() => spawnSync('squeue', ['-h', '-j', jobId], { encoding: 'utf8' }).stdout.trim() === '', 150_000, `Slurm job ${jobId}`);
+    // the example as a user runs it: `fusemix sweep slurm --submit`, then a merge job after the array
+    const r = spawnSync('bash', [join(ROOT, 'examples', 'slurm', 'submit.sh'), specPath, out, '2'], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+    expect(r.status, `${r.stderr}${r.stdout}`).toBe(0);
+    const jobId = /array job (\d+): 2 tasks/.exec(r.stdout)?.[1];
+    const mergeId = /merge job (\d+)/.exec(r.stdout)?.[1];
+    expect(jobId && mergeId, r.stdout).toBeTruthy();
+    const queued = (id: string) => spawnSync('squeue', ['-h', '-j', id], { encoding: 'utf8' }).stdout.trim() !== '';
+    await until(() => !queued(jobId!) && !queued(mergeId!), 200_000, `Slurm jobs ${jobId} and ${mergeId}`);
     const logs = readdirSync(join(out, 'slurm')).filter((f) => f.startsWith(`${jobId}_`));
     expect(logs.length).toBe(2);
     const manifests = readdirSync(join(out, 'points')).map((f) => JSON.parse(readFileSync(join(out, 'points', f), 'utf8')).manifest.runner);
     expect(manifests).toEqual(Array(8).fill('slurm'));
-    expect(runCli(['sweep', 'merge', out, '-q']).code).toBe(0);
+    // the merge job's table (written on the cluster, not here) equals the uninterrupted local run's
+    expect(existsSync(join(out, 'sweep.csv')), readdirSync(join(out, 'slurm')).join(', ')).toBe(true);
     expect(tables(out)).toEqual(ref());
-  }, 300_000);
+  }, 360_000);
 });
 
 describe('BullMQ worker pool (redis-server on 127.0.0.1)', () => {

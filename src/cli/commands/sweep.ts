@@ -13,6 +13,7 @@ import {
   readPlan,
   resolveShard,
   runLocal,
+  servePoints,
   runPoint,
   runWorker,
   shardPoints,
@@ -32,6 +33,7 @@ interface SweepArgs extends GlobalArgs {
   jobs?: number;
   shard?: string;
   only?: string;
+  serve?: boolean;
   runner?: string;
   tasks?: number;
   partition?: string;
@@ -77,6 +79,7 @@ export const sweepCommand: CommandModule<GlobalArgs, SweepArgs> = {
       .option('out', { type: 'string', describe: 'the sweep folder: spec.json, plan.json, points/<id>.json, the table' })
       .option('jobs', { type: 'number', describe: 'run: points at once on this machine, each in its own process (default 1: in this process)' })
       .option('shard', { type: 'string', describe: 'run: only every n-th point, "i/n" (default inside a Slurm array task: SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT; in a Kubernetes Indexed Job: JOB_COMPLETION_INDEX/JOB_COMPLETION_COUNT)' })
+      .option('serve', { type: 'boolean', hidden: true, describe: 'run: take point ids over IPC (the child processes of --jobs N)' })
       .option('only', { type: 'string', describe: 'run: just the point with this id (what the runners start)' })
       .option('runner', { type: 'string', describe: 'run: label stored in the point manifests (local, slurm, bullmq)' })
       .option('tasks', { type: 'number', describe: 'slurm: array tasks (default: one per point, at most 1000)' })
@@ -127,6 +130,7 @@ export const sweepCommand: CommandModule<GlobalArgs, SweepArgs> = {
           runPoint(p, out, args.runner ?? 'local');
           return;
         }
+        if (args.serve) return servePoints(points, out, args.runner ?? 'local');
         const shard = resolveShard(args.shard);
         const mine = shard ? shardPoints(points, shard) : points;
         const bar = new Progress('sweep', mine.length, args.quiet || args.json);
