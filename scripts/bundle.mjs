@@ -36,6 +36,8 @@ const EXTERNAL = ['koffi', 'eecircuit-engine', 'mathjs', 'bullmq', 'tsx', 'esbui
 
 const ENTRIES = {
   main: 'src/cli/main.ts',
+  // the library (package.json exports ".": what `import ... from 'fusemix'` loads in a project)
+  index: 'src/index.ts',
   'worker-entry': 'src/mixer/worker-entry.ts',
   'parallel-worker': 'src/kernels/parallel-worker.ts',
   evaluate: 'src/nn/evaluate.ts',

@@ -21,3 +21,6 @@ export * as data from './data/index.ts';
 export * as mixer from './mixer/index.ts';
 export * as kernels from './kernels/index.ts';
 export { setKernelBackend, setKernelPrecision } from './kernels/index.ts';
+export * as calibrate from './calibrate/index.ts';
+export * as sweep from './sweep/index.ts';
+export { runDemo, type DemoOptions, type DemoReport } from './report/demo.ts';

@@ -11,7 +11,7 @@ describe('examples/ run as written', () => {
   it('there are examples', () => expect(scripts.length).toBeGreaterThanOrEqual(2));
   for (const s of scripts) {
     it(s, () => {
-      const r = spawnSync(TSX, [join('examples', s)], { cwd: ROOT, encoding: 'utf8', timeout: 180_000 });
+      const r = spawnSync(TSX, ['--conditions=fusemix-source', join('examples', s)], { cwd: ROOT, encoding: 'utf8', timeout: 180_000 });
       expect(r.stderr).not.toMatch(/Error/);
       expect(r.status).toBe(0);
       expect(r.stdout.trim().length).toBeGreaterThan(0);

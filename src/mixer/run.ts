@@ -242,15 +242,17 @@ interface Net {
   photonic: PhotonicLayer[];
 }
 
-function buildNet(o: MixOptions, hw: ActivationHardware, features: number, classes: number): Net {
+/** The network of a run; its Dense layers run on the photonic core of `core` (V_pi, V_max, block size from the preset). */
+function buildNet(o: MixOptions, hw: ActivationHardware, features: number, classes: number, core: PhotonicCore): Net {
   const sizes = [features, ...o.hidden, classes];
   const layers: Layer[] = [];
   const sites: MixedActivation[] = [];
   const denses: Dense[] = [];
   const photonic: PhotonicLayer[] = [];
-  const ni = { phaseBits: o.phaseBits, phaseNoise: o.phaseNoise, gammaError: o.gammaError };
+  const { vPi, vMax, block } = core.core.params;
+  const ni = { phaseBits: o.phaseBits, phaseNoise: o.phaseNoise, gammaError: o.gammaError, vPi, vMax };
   for (let i = 0; i + 1 < sizes.length; i++) {
-    const pl = new PhotonicLayer(`fc${i}`, sizes[i]!, sizes[i + 1]!, { nonIdealities: ni, samples: o.photonicSamples });
+    const pl = new PhotonicLayer(`fc${i}`, sizes[i]!, sizes[i + 1]!, { nonIdealities: ni, samples: o.photonicSamples, block });
     const d = new Dense(sizes[i]!, sizes[i + 1]!, { name: `fc${i}`, seed: o.seed, init: 'he', weightTransform: pl.transform });
     layers.push(d);
     denses.push(d);
@@ -382,7 +384,7 @@ export function hardwareFor(o: MixOptions): ActivationHardware {
  */
 export function warmUpChains(partial: Partial<MixOptions>, features: number, classes: number, rounds = 3, steps = 16): void {
   const o = resolveMixOptions(partial);
-  const net = buildNet(o, hardwareFor(o), features, classes);
+  const net = buildNet(o, hardwareFor(o), features, classes, loadPhotonicCore(o.photonicPreset));
   const rng = stream(o.seed, 'warm-up');
   const bs = o.batchSize;
   const x = rng.fillUniform(new Float64Array(bs * features));
@@ -493,7 +495,8 @@ function pipeline(partial: Partial<MixOptions>, hooks: RunHooks, only?: Chain, p
   const data = preloaded ?? loadMixData(o.data, o.seed, o.nTest);
   const { train, test } = data;
   const hw = hardwareFor(o);
-  const newNet = () => buildNet(o, hw, train.features, train.classes);
+  const core = loadPhotonicCore(o.photonicPreset);
+  const newNet = () => buildNet(o, hw, train.features, train.classes, core);
   const stepsPerEpoch = Math.ceil(train.n / o.batchSize);
   // Without files to resume from, a phase's intermediate epochs are never read back (only finished
   // phases are, from the in-memory store): encode the state once at the end of the phase instead of
@@ -661,7 +664,6 @@ function pipeline(partial: Partial<MixOptions>, hooks: RunHooks, only?: Chain, p
   const analogPhase = () => finetune('analog', hs, ftEpochs, pre.model, (_k, C) => new Float64Array(C).fill(1));
 
   // ---- evaluation ---------------------------------------------------------------------------------
-  const core = loadPhotonicCore(o.photonicPreset);
   const evaluate = (name: string, hash: string, st: PhaseState, gates: (k: number, C: number) => ArrayLike<number>, float = false): NetworkEval => {
     const key = `eval-${name}`;
     const hit = store.get<{ hash: string; result: NetworkEval }>(key, hash);
@@ -675,7 +677,7 @@ function pipeline(partial: Partial<MixOptions>, hooks: RunHooks, only?: Chain, p
     const photonic: NetworkEval['photonic'] = {};
     net.photonic.forEach((p, i) => {
       const map = p.ensureMapped(matrixData(net.denses[i]!.W));
-      const pe = photonicEnergy(core as PhotonicCore, layoutForMapping(map));
+      const pe = photonicEnergy(core, layoutForMapping(map));
       photonic[p.layer] = { total: pe.total, items: { ...pe.items } };
     });
     const result: NetworkEval = { accuracy: ev.accuracy, loss: ev.loss, correct: ev.correct, n: ev.n, photonic, correctMask: ev.mask };

@@ -20,6 +20,7 @@ export interface MixArgs extends GlobalArgs {
   out?: string;
   hidden?: string;
   photonic?: string;
+  core?: string;
   variation?: string;
   granularity?: string;
   pool?: number;
@@ -51,6 +52,7 @@ export function mixOptionsBuilder<T>(y: Argv<T>): Argv<T> {
     .option('out', { type: 'string', describe: 'folder for checkpoints (resume), results and the run manifest' })
     .option('hidden', { type: 'string', describe: 'hidden layer widths, e.g. 128 or 128,64 (default 128)' })
     .option('photonic', { type: 'string', describe: 'Dense layers through the photonic core model: on|off (default on)' })
+    .option('core', { type: 'string', describe: 'photonic-core preset (name or path; default photonic-core-default): its V_pi, V_max and block size set the core model, its powers the energy' })
     .option('variation', { type: 'string', describe: 'per-column MACAM device variation: on|off (default on)' })
     .option('granularity', { type: 'string', describe: 'assignment per channel or per layer (default channel)' })
     .option('pool', { type: 'number', describe: 'programmed MACAM column instances shared by the channels (default 0: one column per channel, each with its own variation)' })
@@ -100,6 +102,7 @@ export function mixOptionsFromArgs(a: MixArgs): Partial<MixOptions> {
     seed,
     hidden,
     photonic: onOff(a.photonic, 'photonic'),
+    photonicPreset: a.core,
     variation: onOff(a.variation, 'variation'),
     granularity: gran as 'channel' | 'layer' | undefined,
     poolSize: a.pool,
