@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { JSON_SCHEMAS, type JsonCommand } from '../src/cli/json-schemas.ts';
 import { withUnits } from '../src/cli/json-units.ts';
-import { schemaFile, schemaText } from '../scripts/gen-json-schemas.ts';
+import { schemaFile, schemaText, SWEEP_SPEC_FILE, sweepSpecText } from '../scripts/gen-json-schemas.ts';
 import { runCli } from './helpers/cli.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -65,6 +65,7 @@ describe('JSON output', () => {
     for (const cmd of Object.keys(JSON_SCHEMAS) as JsonCommand[]) {
       expect(readFileSync(schemaFile(cmd), 'utf8'), `${cmd}: run npx tsx scripts/gen-json-schemas.ts`).toBe(schemaText(cmd));
     }
+    expect(readFileSync(SWEEP_SPEC_FILE, 'utf8'), 'sweep spec: run npx tsx scripts/gen-json-schemas.ts').toBe(sweepSpecText());
   });
 
   it('cell, unit, mesh, devices, doctor and simulate', () => {
@@ -98,6 +99,19 @@ describe('JSON output', () => {
     expect(cal.params.rp.unit).toBe('ohm');
     expect(cal.params.vh.unit).toBe('V');
   }, 240_000);
+
+  it('sweep plan, run, slurm and merge (the unit-bits example)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fm-json-sweep-'));
+    const spec = join(ROOT, 'examples', 'sweeps', 'unit-bits.json');
+    const plan = json('sweepPlan', ['sweep', 'plan', spec]);
+    // total: a count of points
+    const run = json('sweepRun', ['sweep', 'run', spec, '--out', dir], { allowed: ['total'] });
+    expect(run.computed).toBe(plan.points.length);
+    const sl = json('sweepSlurm', ['sweep', 'slurm', spec, '--out', dir, '--tasks', '3']);
+    expect(sl.tasks).toBe(3);
+    const merged = json('sweepMerge', ['sweep', 'merge', dir]);
+    expect(merged.points).toBe(plan.points.length);
+  }, 120_000);
 
   it('mix and pareto (a tiny schedule)', () => {
     // mismatches' spice/behavioral are codes, assignment counts are counts

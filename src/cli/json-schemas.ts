@@ -126,6 +126,16 @@ export const JSON_SCHEMAS = {
     ),
     warnings: z.array(z.string()),
   }),
+  sweepPlan: z.looseObject({
+    kind: z.enum(['mix', 'unit', 'cell']),
+    axes: z.array(z.string()),
+    points: z.array(z.looseObject({ index: z.number().int(), id: z.string().regex(/^[0-9a-f]{16}$/), axes: z.record(z.string(), z.unknown()), seed: z.union([z.number(), z.string()]) })),
+  }),
+  sweepRun: z.looseObject({ computed: z.number().int(), skipped: z.number().int(), total: z.number().int(), shard: z.string().nullable(), elapsedS: z.number(), out: z.string() }),
+  sweepSlurm: z.looseObject({ script: z.string(), tasks: z.number().int(), points: z.number().int(), jobId: z.string().optional() }),
+  sweepEnqueue: z.looseObject({ added: z.number().int(), done: z.number().int(), total: z.number().int(), queue: z.string() }),
+  sweepWorker: z.looseObject({ processed: z.number().int(), failed: z.number().int() }),
+  sweepMerge: z.looseObject({ rows: z.number().int(), points: z.number().int(), files: z.array(z.string()) }),
 } as const;
 
 export type JsonCommand = keyof typeof JSON_SCHEMAS;
@@ -134,6 +144,6 @@ export type JsonCommand = keyof typeof JSON_SCHEMAS;
 export function jsonSchemaOf(cmd: JsonCommand): Record<string, unknown> {
   return {
     ...(z.toJSONSchema(JSON_SCHEMAS[cmd], { io: 'output', unrepresentable: 'any' }) as Record<string, unknown>),
-    title: `fusemix ${cmd.replace(/^devices([A-Z])/, (_m, c: string) => `devices ${c.toLowerCase()}`)} --json`,
+    title: `fusemix ${cmd.replace(/^(devices|sweep)([A-Z])/, (_m, g: string, c: string) => `${g} ${c.toLowerCase()}`)} --json`,
   };
 }
