@@ -101,6 +101,7 @@ export const UNIT_RULES = {
   },
   mesh: { laserElectricalPower: 'W', phaseNoise: 'Rad' },
   mix: {
+    'baselines.runs.*.energy': 'J',
     analogPerActivation: 'J',
     digitalPerActivation: 'J',
     readoutPerConversion: 'J',

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataError } from '../core/errors.ts';
 import type { Seed } from '../core/rng.ts';
-import { type Dataset, loadCsv, loadIdx, loadMnist, splitDataset } from '../data/index.ts';
+import { type Dataset, loadCsv, loadIdx, loadMnist, permutation, splitDataset, subset } from '../data/index.ts';
 
 export interface MixData {
   train: Dataset;
@@ -22,7 +22,15 @@ function split(ds: Dataset, seed: Seed, nTest: number): { train: Dataset; test: 
  * t10k-images / t10k-labels are used as given (test limited to its first nTest), a single images +
  * labels pair is split by seed. A .csv file: label column first, seeded split (at most 20 % test).
  */
-export function loadMixData(data: string, seed: Seed, nTest: number): MixData {
+export function loadMixData(data: string, seed: Seed, nTest: number, nTrain = 0): MixData {
+  const d = loadAll(data, seed, nTest);
+  if (nTrain <= 0 || nTrain >= d.train.n) return d;
+  // a seeded subset of the training samples (quick runs); the test set is unchanged
+  const idx = permutation(d.train.n, seed, 'mix-train-subset').slice(0, nTrain).sort();
+  return { ...d, train: subset(d.train, idx), source: `${d.source}, seeded training subset of ${nTrain}` };
+}
+
+function loadAll(data: string, seed: Seed, nTest: number): MixData {
   if (data === 'mnist') {
     // plain arrays: each thread of a parallel run decodes its own copy (see worker.ts)
     const { train, test } = loadMnist({ seed, nTest });

@@ -5,6 +5,8 @@ export * from './relax.ts';
 export * from './energy.ts';
 export * from './photonic.ts';
 export * from './options.ts';
+export * from './models.ts';
 export * from './data.ts';
 export * from './run.ts';
 export * from './pareto.ts';
+export * from './seeds.ts';

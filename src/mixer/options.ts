@@ -1,6 +1,8 @@
 /** SuperMixer run options: defaults, validation (ConfigError naming the option) and the options hash. */
 import { ConfigError } from '../core/errors.ts';
 import { sha256 } from '../core/io.ts';
+import { ACTIVATION_NAMES } from '../units/activations.ts';
+import { MODEL_NAMES, siteChannels } from './models.ts';
 import type { Granularity } from './site.ts';
 
 export interface MixOptions {
@@ -8,6 +10,10 @@ export interface MixOptions {
   readonly data: string;
   /** test samples (mnist: 2,000 of the 10,000; CSV/IDX without a test file: at most 20 % of the data) */
   readonly nTest: number;
+  /** training samples: a seeded subset of this many (0 = all) */
+  readonly nTrain: number;
+  /** the network: 'mlp' (Dense layers of `hidden` widths) or a CNN preset of ./models.ts ('cnn', 'cnn-small') */
+  readonly model: string;
   /** hidden layer widths of the MLP (one activation site after each) */
   readonly hidden: readonly number[];
   readonly seed: number | string;
@@ -55,11 +61,25 @@ export interface MixOptions {
   readonly logitInit: number;
   /** percentile of the positive pre-activations that maps onto the top of the unit's input range */
   readonly percentile: number;
+  /** seeded random assignments with the searched analog-channel count per site, fine-tuned like the others */
+  readonly randomBaselines: number;
+  /** heuristic assignments at the same count (HEURISTICS) */
+  readonly heuristics: readonly string[];
 }
+
+/**
+ * Heuristic assignments (the channels with the lowest score go analog):
+ *  sensitivity  first-order Taylor estimate of the loss change when channel c moves from the digital
+ *               path to its MACAM column, |dL/dp_c|, summed over batches of the pretrained network
+ *  variance     variance of channel c's float activation output (least varying channels carry the least)
+ */
+export const HEURISTICS = ['sensitivity', 'variance'] as const;
 
 export const DEFAULT_MIX_OPTIONS: MixOptions = {
   data: 'mnist',
   nTest: 2000,
+  nTrain: 0,
+  model: 'mlp',
   hidden: [128],
   seed: 1,
   budget: 0.4,
@@ -91,6 +111,8 @@ export const DEFAULT_MIX_OPTIONS: MixOptions = {
   tauEnd: 0.1,
   logitInit: 0,
   percentile: 99.5,
+  randomBaselines: 3,
+  heuristics: HEURISTICS,
 };
 
 const posInt = (v: unknown) => Number.isInteger(v) && (v as number) >= 1;
@@ -107,14 +129,21 @@ export function resolveMixOptions(partial: Partial<MixOptions> = {}): MixOptions
   };
   if (typeof o.data !== 'string' || o.data === '') bad('data', "'mnist' or a path", o.data);
   if (!posInt(o.nTest)) bad('nTest', 'an integer >= 1', o.nTest);
+  if (!nonNegInt(o.nTrain)) bad('nTrain', 'an integer >= 0 (0: all training samples)', o.nTrain);
   if (!Array.isArray(o.hidden) || o.hidden.length === 0 || !o.hidden.every(posInt)) bad('hidden', 'layer widths like 128 or 128,64', o.hidden);
+  if (!ACTIVATION_NAMES.includes(o.fn)) bad('fn', ACTIVATION_NAMES.join(', '), o.fn);
+  if (!(MODEL_NAMES as readonly string[]).includes(o.model)) bad('model', MODEL_NAMES.join(', '), o.model);
+  if (!nonNegInt(o.randomBaselines) || o.randomBaselines > 32) bad('randomBaselines', 'an integer in 0..32', o.randomBaselines);
+  if (!Array.isArray(o.heuristics) || !o.heuristics.every((h) => (HEURISTICS as readonly string[]).includes(h)) || new Set(o.heuristics).size !== o.heuristics.length) {
+    bad('heuristics', `distinct names of ${HEURISTICS.join(', ')} (or none)`, o.heuristics);
+  }
   if (!(typeof o.budget === 'number' && o.budget > 0 && o.budget <= 1)) bad('budget', 'a fraction in (0, 1]', o.budget);
   if (o.granularity !== 'channel' && o.granularity !== 'layer') bad('granularity', 'channel or layer', o.granularity);
   for (const k of ['analogBits', 'digitalBits', 'readoutBits'] as const) if (!(posInt(o[k]) && o[k] <= 12)) bad(k, 'an integer in 1..12', o[k]);
   for (const k of ['photonicSamples', 'batchSize'] as const) if (!posInt(o[k])) bad(k, 'an integer >= 1', o[k]);
   if (!nonNegInt(o.poolSize)) bad('poolSize', 'an integer >= 0 (0: one column per channel)', o.poolSize);
   // 0 = every channel is its own physical column, with its own variation
-  if (o.poolSize === 0) (o as { poolSize: number }).poolSize = Math.max(...o.hidden);
+  if (o.poolSize === 0) (o as { poolSize: number }).poolSize = Math.max(...siteChannels(o.model, o.hidden));
   for (const k of ['pretrainEpochs', 'searchEpochs', 'finetuneEpochs', 'phaseBits'] as const) if (!nonNegInt(o[k])) bad(k, 'an integer >= 0', o[k]);
   for (const k of ['lr', 'finetuneLr', 'logitLr', 'tauStart', 'tauEnd'] as const) if (!posNum(o[k])) bad(k, 'a number > 0', o[k]);
   for (const k of ['lambda', 'phaseNoise', 'gammaError'] as const) if (!nonNeg(o[k])) bad(k, 'a number >= 0', o[k]);

@@ -55,7 +55,7 @@ export function runPareto(opts: Partial<MixOptions>, budgets: readonly number[],
   const runs: MixResult[] = [];
   for (const b of budgets) {
     const o = resolveMixOptions({ ...opts, budget: b });
-    data ??= loadMixData(o.data, o.seed, o.nTest);
+    data ??= loadMixData(o.data, o.seed, o.nTest, o.nTrain);
     const out = runMixStage({ ...opts, budget: b }, { ...hooks, store }, { data });
     if (!out.result) return undefined;
     runs.push(out.result);

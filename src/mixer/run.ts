@@ -26,20 +26,17 @@ import { sha256, writeJsonAtomic } from '../core/io.ts';
 import { stream } from '../core/rng.ts';
 import type { Dataset } from '../data/index.ts';
 import { Adam, type OptimizerState } from '../nn/optim.ts';
-import { Dense } from '../nn/layers.ts';
 import { matrixData, type Param } from '../nn/param.ts';
-import { type ModelState, Sequential } from '../nn/sequential.ts';
+import type { ModelState, Sequential } from '../nn/sequential.ts';
 import { softmaxCrossEntropy } from '../nn/loss.ts';
 import { gatherBatch } from '../nn/train.ts';
-import type { Layer } from '../nn/layer.ts';
 import { layoutForMapping, loadPhotonicCore, photonicEnergy, type PhotonicCore } from '../photonic/index.ts';
 import { loadMixData, type MixData } from './data.ts';
 import { energyModel, energyReport, expectedEnergy, expectedEnergyGrad, hardAssignment, type EnergyReport } from './energy.ts';
 import { createActivationHardware, type ActivationHardware, type HardwareOptions } from './hardware.ts';
+import { buildNet, type Net } from './models.ts';
 import { budgetHash, budgetTag, type MixOptions, resolveMixOptions, sharedHash } from './options.ts';
-import { PhotonicLayer } from './photonic.ts';
 import { analogProbabilities, relaxedGates, temperature } from './relax.ts';
-import { MixedActivation } from './site.ts';
 
 export const PHASES = ['pretrain', 'digital', 'search', 'mixed', 'analog'] as const;
 export type Phase = (typeof PHASES)[number];
@@ -75,9 +72,15 @@ export interface RunHooks {
  * 'digital' (digital fine-tuning + its evaluation), 'analog' (the same, all-analog) and 'mixed'
  * (search, mixed fine-tuning, evaluation of the mixed network; one per budget). 'search' is the
  * first part of 'mixed' alone ('mixed' after it only fine-tunes and evaluates). 'float' is the
- * test-set evaluation of the pretrained float network alone.
+ * test-set evaluation of the pretrained float network alone. 'baseline:<name>' is one baseline
+ * assignment (baselineNames) fine-tuned and evaluated; it needs the search of its budget (the counts).
  */
-export type Chain = 'digital' | 'analog' | 'search' | 'mixed' | 'float';
+export type Chain = 'digital' | 'analog' | 'search' | 'mixed' | 'float' | `baseline:${string}`;
+
+/** The baseline assignments of a run, in result order: random-1..random-N, then the heuristics. */
+export function baselineNames(o: MixOptions): string[] {
+  return [...Array.from({ length: o.randomBaselines }, (_v, r) => `random-${r + 1}`), ...o.heuristics];
+}
 
 export interface EpochLog {
   epoch: number;
@@ -150,6 +153,11 @@ export function mcnemar(maskA: string, maskB: string): { onlyA: number; onlyB: n
     if (maskA[i] === '1' && maskB[i] === '0') onlyA++;
     else if (maskA[i] === '0' && maskB[i] === '1') onlyB++;
   }
+  return mcnemarCounts(onlyA, onlyB);
+}
+
+/** McNemar's exact test from the discordant counts (pooled counts of several paired comparisons). */
+export function mcnemarCounts(onlyA: number, onlyB: number): { onlyA: number; onlyB: number; pValue: number } {
   const n = onlyA + onlyB;
   const k = Math.min(onlyA, onlyB);
   // P(X <= k), X ~ Binomial(n, 1/2), in log space
@@ -233,37 +241,6 @@ export function readCheckpoint(file: string, warn: (msg: string) => void): { has
     return undefined;
   }
   return payload as { hash?: string };
-}
-
-interface Net {
-  model: Sequential;
-  sites: MixedActivation[];
-  denses: Dense[];
-  photonic: PhotonicLayer[];
-}
-
-/** The network of a run; its Dense layers run on the photonic core of `core` (V_pi, V_max, block size from the preset). */
-function buildNet(o: MixOptions, hw: ActivationHardware, features: number, classes: number, core: PhotonicCore): Net {
-  const sizes = [features, ...o.hidden, classes];
-  const layers: Layer[] = [];
-  const sites: MixedActivation[] = [];
-  const denses: Dense[] = [];
-  const photonic: PhotonicLayer[] = [];
-  const { vPi, vMax, block } = core.core.params;
-  const ni = { phaseBits: o.phaseBits, phaseNoise: o.phaseNoise, gammaError: o.gammaError, vPi, vMax };
-  for (let i = 0; i + 1 < sizes.length; i++) {
-    const pl = new PhotonicLayer(`fc${i}`, sizes[i]!, sizes[i + 1]!, { nonIdealities: ni, samples: o.photonicSamples, block });
-    const d = new Dense(sizes[i]!, sizes[i + 1]!, { name: `fc${i}`, seed: o.seed, init: 'he', weightTransform: pl.transform });
-    layers.push(d);
-    denses.push(d);
-    photonic.push(pl);
-    if (i + 2 < sizes.length) {
-      const s = new MixedActivation({ name: `act${i}`, channels: sizes[i + 1]!, hardware: hw, granularity: o.granularity });
-      layers.push(s);
-      sites.push(s);
-    }
-  }
-  return { model: new Sequential(layers), sites, denses, photonic };
 }
 
 function weightParams(model: Sequential): Param[] {
@@ -399,7 +376,7 @@ export function warmUpChains(partial: Partial<MixOptions>, features: number, cla
   const grad = new Float64Array(bs * classes);
   // a few rounds: the photonic mapping reaches full speed only at its third call or so
   for (let round = 0; round < rounds; round++) {
-    if (o.photonic) net.photonic.forEach((p, i) => p.refresh(matrixData(net.denses[i]!.W), o.seed, 'warm-up', round, i));
+    if (o.photonic) net.photonic.forEach((p, i) => p.refresh(matrixData(net.weighted[i]!.W), o.seed, 'warm-up', round, i));
     for (let t = 0; t < steps; t++) {
       const r = softmaxCrossEntropy(net.model.forward(x, { training: true }), y, bs, classes, grad);
       net.model.backward(r.grad);
@@ -428,6 +405,14 @@ export interface MixResult {
   /** paired test-set comparisons (McNemar): mixed vs all-analog, mixed vs all-digital */
   comparison: { mixedVsAnalog: ReturnType<typeof mcnemar>; mixedVsDigital: ReturnType<typeof mcnemar> };
   energy: { digital: EnergyReport; mixed: EnergyReport; analog: EnergyReport };
+  /**
+   * Other assignments with the searched analog-channel count per site, each fine-tuned like the
+   * all-digital and all-analog networks and evaluated on the same test samples: seeded random draws
+   * and the heuristics (options HEURISTICS); `comparison` is McNemar's test of the searched (mixed)
+   * network against it. `random` pools the draws (mean and sd of accuracy; discordant samples summed
+   * over the draws for the test).
+   */
+  baselines: BaselineSummary;
   /** 1 - E_mixed / E_digital (A/D + activation) */
   saving: number;
   savingAnalog: number;
@@ -461,7 +446,7 @@ export function runMix(partial: Partial<MixOptions>, hooks: RunHooks = {}): RunO
 }
 
 export interface MixStage {
-  /** the data, already loaded: exactly loadMixData(o.data, o.seed, o.nTest) (default: loaded here) */
+  /** the data, already loaded: exactly loadMixData(o.data, o.seed, o.nTest, o.nTrain) (default: loaded here) */
   readonly data?: MixData;
   /**
    * Run (or resume) only this chain after pretraining (which must be complete in the store or the
@@ -482,6 +467,7 @@ export function chainKey(partial: Partial<MixOptions>, chain: Chain): { name: st
   if (chain === 'mixed') return { name: `eval-mixed-${budgetTag(o.budget)}`, hash: budgetHash(o) };
   if (chain === 'search') return { name: `search-${budgetTag(o.budget)}`, hash: budgetHash(o) };
   if (chain === 'float') return { name: 'eval-float', hash: sharedHash(o) };
+  if (chain.startsWith('baseline:')) return { name: `eval-baseline-${chain.slice(9)}-${budgetTag(o.budget)}`, hash: budgetHash(o) };
   return { name: `eval-${chain}`, hash: sharedHash(o) };
 }
 
@@ -492,11 +478,11 @@ function pipeline(partial: Partial<MixOptions>, hooks: RunHooks, only?: Chain, p
   const hs = sharedHash(o);
   const hb = budgetHash(o);
   const tag = budgetTag(o.budget);
-  const data = preloaded ?? loadMixData(o.data, o.seed, o.nTest);
+  const data = preloaded ?? loadMixData(o.data, o.seed, o.nTest, o.nTrain);
   const { train, test } = data;
   const hw = hardwareFor(o);
   const core = loadPhotonicCore(o.photonicPreset);
-  const newNet = () => buildNet(o, hw, train.features, train.classes, core);
+  const newNet = () => buildNet(o, hw, train.features, train.classes, core, train.shape);
   const stepsPerEpoch = Math.ceil(train.n / o.batchSize);
   // Without files to resume from, a phase's intermediate epochs are never read back (only finished
   // phases are, from the in-memory store): encode the state once at the end of the phase instead of
@@ -556,7 +542,7 @@ function pipeline(partial: Partial<MixOptions>, hooks: RunHooks, only?: Chain, p
     const history = st?.history ?? [];
     const b = bar(phase, epochs, st?.epochsDone ?? 0);
     for (let e = st?.epochsDone ?? 0; e < epochs; e++) {
-      if (o.photonic) net.photonic.forEach((p, i) => p.refresh(matrixData(net.denses[i]!.W), o.seed, 'photonic', phase, e));
+      if (o.photonic) net.photonic.forEach((p, i) => p.refresh(matrixData(net.weighted[i]!.W), o.seed, 'photonic', phase, e));
       const r = runEpoch(net, train, o, [phase, e], opt, undefined, {}, b, e * train.n);
       history.push({ epoch: e, loss: r.loss, trainAccuracy: r.acc });
       if (!persistEpochs && e + 1 < epochs) continue;
@@ -611,7 +597,7 @@ function pipeline(partial: Partial<MixOptions>, hooks: RunHooks, only?: Chain, p
     const b = bar('search', o.searchEpochs, st?.epochsDone ?? 0);
     let tau = o.tauStart;
     for (let e = st?.epochsDone ?? 0; e < o.searchEpochs; e++) {
-      if (o.photonic) net.photonic.forEach((p, i) => p.refresh(matrixData(net.denses[i]!.W), o.seed, 'photonic', searchName, e));
+      if (o.photonic) net.photonic.forEach((p, i) => p.refresh(matrixData(net.weighted[i]!.W), o.seed, 'photonic', searchName, e));
       const gum = stream(o.seed, 'search', tag, e, 'gumbel');
       const hooksE: EpochHooks = {
         beforeStep: (step) => {
@@ -676,9 +662,12 @@ function pipeline(partial: Partial<MixOptions>, hooks: RunHooks, only?: Chain, p
     const ev = evaluateSamples(net.model, test);
     const photonic: NetworkEval['photonic'] = {};
     net.photonic.forEach((p, i) => {
-      const map = p.ensureMapped(matrixData(net.denses[i]!.W));
+      const map = p.ensureMapped(matrixData(net.weighted[i]!.W));
       const pe = photonicEnergy(core, layoutForMapping(map));
-      photonic[p.layer] = { total: pe.total, items: { ...pe.items } };
+      // one matrix-vector product per inference for a Dense layer, one per output position for a Conv2d
+      const n = net.products[i]!;
+      const items = Object.fromEntries(Object.entries(pe.items).map(([k, v]) => [k, v * n]));
+      photonic[p.layer] = { total: pe.total * n, items };
     });
     const result: NetworkEval = { accuracy: ev.accuracy, loss: ev.loss, correct: ev.correct, n: ev.n, photonic, correctMask: ev.mask };
     store.put(key, { hash, result });
@@ -687,12 +676,47 @@ function pipeline(partial: Partial<MixOptions>, hooks: RunHooks, only?: Chain, p
   const allD = (_k: number, C: number) => new Float64Array(C);
   const allA = (_k: number, C: number) => new Float64Array(C).fill(1);
 
+  // ---- baselines: other assignments with the searched analog-channel count per site ----------------
+  /** Heuristic channel scores of the pretrained network (lowest go analog), computed once per run. */
+  const heuristicScores = (): Record<string, number[][]> => {
+    const hit = store.get<{ hash: string; scores: Record<string, number[][]> }>('baseline-scores', hs);
+    if (hit) return hit.scores;
+    const scores = channelScores(newNet(), pre.model, scales, train, o);
+    store.put('baseline-scores', { hash: hs, scores });
+    return scores;
+  };
+  const baselineAssignment = (name: string, srch: PhaseState): number[][] =>
+    srch.assignment!.map((a, k) => {
+      const C = a.length;
+      const count = a.reduce((x, v) => x + v, 0);
+      const order = Array.from({ length: C }, (_v, c) => c);
+      if (name.startsWith('random-')) {
+        const idx = Int32Array.from(order);
+        stream(o.seed, 'baseline', tag, name, k).shuffle(idx);
+        order.splice(0, C, ...idx);
+      } else {
+        const sc = heuristicScores()[name]![k]!;
+        order.sort((x, y) => sc[x]! - sc[y]! || x - y);
+      }
+      const out = new Array<number>(C).fill(0);
+      for (let i = 0; i < count; i++) out[order[i]!] = 1;
+      return out;
+    });
+  /** A baseline fine-tuned like the analog and digital networks (searchEpochs + finetuneEpochs from the pretrained weights) and evaluated. */
+  const baselineChain = (name: string, srch: PhaseState): { assignment: number[][]; ev: NetworkEval } => {
+    const assignment = baselineAssignment(name, srch);
+    const phase = `baseline-${name}-${tag}`;
+    const st = finetune(phase, hb, ftEpochs, pre.model, gatesOf(assignment));
+    return { assignment, ev: evaluate(phase, hb, st, gatesOf(assignment)) };
+  };
+
   // ---- one chain only (a worker thread's job; see ./worker.ts) -------------------------------------
   if (only) {
     if (only === 'digital') evaluate('digital', hs, digitalPhase(), allD);
     else if (only === 'analog') evaluate('analog', hs, analogPhase(), allA);
     else if (only === 'search') searchPhase();
     else if (only === 'float') evaluate('float', hs, pre, allD, true);
+    else if (only.startsWith('baseline:')) baselineChain(only.slice(9), searchPhase());
     else {
       const s = searchPhase();
       evaluate(mixName, hb, mixedPhase(s), gatesOf(s.assignment!));
@@ -716,6 +740,8 @@ function pipeline(partial: Partial<MixOptions>, hooks: RunHooks, only?: Chain, p
   const evA = evaluate('analog', hs, ana, allA);
   const evM = evaluate(mixName, hb, mix, gatesOf(assignment));
   log(`accuracy: float ${pct(evF.accuracy)}, digital ${pct(evD.accuracy)}, analog ${pct(evA.accuracy)}, mixed ${pct(evM.accuracy)}`);
+  const bases = baselineNames(o).map((name) => ({ name, ...baselineChain(name, srch) }));
+  if (bases.length > 0) log(`baselines: ${bases.map((b) => `${b.name} ${pct(b.ev.accuracy)}`).join(', ')}`);
 
   const zeros = em.sites.map((s) => new Uint8Array(s.channels));
   const ones = em.sites.map((s) => new Uint8Array(s.channels).fill(1));
@@ -742,6 +768,15 @@ function pipeline(partial: Partial<MixOptions>, hooks: RunHooks, only?: Chain, p
     accuracyDrop: evD.accuracy - evM.accuracy,
     comparison: { mixedVsAnalog: mcnemar(evM.correctMask, evA.correctMask), mixedVsDigital: mcnemar(evM.correctMask, evD.correctMask) },
     energy: { digital: eD, mixed: eM, analog: eA },
+    baselines: baselineSummary(
+      bases.map((b) => {
+        const e = energyReport(em, hw, b.assignment);
+        const analogChannels = b.assignment.map((a) => a.flatMap((v, c) => (v ? [c] : [])));
+        const kind = b.name.startsWith('random-') ? 'random' : b.name;
+        return { name: b.name, kind, accuracy: b.ev.accuracy, energy: e.total, saving: 1 - e.total / eD.total, analogChannels, mask: b.ev.correctMask };
+      }),
+      evM.correctMask,
+    ),
     saving: 1 - eM.total / eD.total,
     savingAnalog: 1 - eA.total / eD.total,
     systemEnergy: { digital: sysD, mixed: sysM, analog: system(eA, evA) },
@@ -770,12 +805,109 @@ function pipeline(partial: Partial<MixOptions>, hooks: RunHooks, only?: Chain, p
         enabled: o.photonic,
         preset: o.photonicPreset,
         nonIdealities: { phaseBits: o.phaseBits, phaseNoise: o.phaseNoise, gammaError: o.gammaError },
-        note: 'non-idealities are assumptions (the photonic-core preset names none): 8-bit heater DACs and 0.01 rad phase noise by default; energy per matrix-vector product from photonicEnergy(layoutForMapping) of each Dense layer, one product per layer per inference',
+        note: 'non-idealities are assumptions (the photonic-core preset names none): 8-bit heater DACs and 0.01 rad phase noise by default; energy per matrix-vector product from photonicEnergy(layoutForMapping) of each Dense layer, one product per Dense layer and one per output position of a Conv2d per inference',
       },
     },
     history: { pretrain: pre.history, digital: dig.history, search: srch.history, mixed: mix.history, analog: ana.history },
   };
   return { result };
+}
+
+export interface BaselineResult {
+  name: string;
+  kind: string;
+  accuracy: number;
+  /** A/D + activation energy per inference (J) */
+  energy: number;
+  saving: number;
+  /** the analog channels of every site (as many per site as the searched assignment has) */
+  analogChannels: number[][];
+  /** mixed (searched) vs this baseline */
+  comparison: ReturnType<typeof mcnemar>;
+}
+export interface BaselineSummary {
+  runs: BaselineResult[];
+  random?: { draws: number; accuracyMean: number; accuracySd: number; comparison: ReturnType<typeof mcnemar> };
+}
+
+/** Per-baseline McNemar tests against the searched network, and the random draws pooled. */
+function baselineSummary(runs: Array<Omit<BaselineResult, 'comparison'> & { mask: string }>, mixedMask: string): BaselineSummary {
+  const out: BaselineSummary = { runs: runs.map(({ mask, ...r }) => ({ ...r, comparison: mcnemar(mixedMask, mask) })) };
+  const rnd = runs.filter((r) => r.kind === 'random');
+  if (rnd.length > 0) {
+    const acc = rnd.map((r) => r.accuracy);
+    const { mean, sd } = meanSd(acc);
+    out.random = { draws: rnd.length, accuracyMean: mean, accuracySd: sd, comparison: mcnemar(rnd.map(() => mixedMask).join(''), rnd.map((r) => r.mask).join('')) };
+  }
+  return out;
+}
+
+/** Mean and sample standard deviation (0 for one value). */
+export function meanSd(v: readonly number[]): { mean: number; sd: number } {
+  const mean = v.reduce((a, b) => a + b, 0) / v.length;
+  const sd = v.length > 1 ? Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / (v.length - 1)) : 0;
+  return { mean, sd };
+}
+
+/**
+ * The heuristics' channel scores (options HEURISTICS) on the first 2,000 training samples of the
+ * pretrained network with calibrated scales, ideal weights (photonic model off):
+ * sensitivity = sum over batches of 100 of |dL/dp_c| with every channel digital (p = 0, both paths
+ * computed); variance = variance of f(z) over samples and positions.
+ */
+function channelScores(net: Net, model: ModelState, scales: readonly number[], data: Dataset, o: MixOptions): Record<string, number[][]> {
+  net.model.loadState(model);
+  net.sites.forEach((s, k) => (s.scale = scales[k]!));
+  for (const p of net.photonic) p.mode = 'off';
+  const n = Math.min(2000, data.n);
+  const F = data.features;
+  const out: Record<string, number[][]> = {};
+  if (o.heuristics.includes('variance')) {
+    const sum = net.sites.map((s) => new Float64Array(s.site.channels));
+    const sq = net.sites.map((s) => new Float64Array(s.site.channels));
+    for (const s of net.sites) s.mode = 'float';
+    for (let s0 = 0; s0 < n; s0 += 500) {
+      const b = Math.min(500, n - s0);
+      net.model.forward(data.x.subarray(s0 * F, (s0 + b) * F));
+      net.sites.forEach((site, k) => {
+        const { channels: C, spatial: S } = site.site;
+        const x = site.lastInput;
+        for (let i = 0, q = 0; i < b; i++) {
+          for (let c = 0; c < C; c++) {
+            for (let j = 0; j < S; j++, q++) {
+              const y = site.fn.f(x[q]!);
+              sum[k]![c] += y;
+              sq[k]![c] += y * y;
+            }
+          }
+        }
+      });
+    }
+    out.variance = net.sites.map((site, k) => {
+      const m = n * site.site.spatial;
+      return Array.from(sum[k]!, (v, c) => Math.max(0, sq[k]![c]! / m - (v / m) ** 2));
+    });
+  }
+  if (o.heuristics.includes('sensitivity')) {
+    const acc = net.sites.map((s) => new Float64Array(s.site.channels));
+    for (const s of net.sites) {
+      s.mode = 'mix';
+      s.setGates(new Float64Array(s.site.channels), new Float64Array(s.site.channels).fill(1));
+    }
+    const C = net.model.outSize;
+    let grad = new Float64Array(0);
+    for (let s0 = 0; s0 < n; s0 += 100) {
+      const b = Math.min(100, n - s0);
+      const z = net.model.forward(data.x.subarray(s0 * F, (s0 + b) * F), { training: true });
+      if (grad.length !== z.length) grad = new Float64Array(z.length);
+      net.model.backward(softmaxCrossEntropy(z, data.y.subarray(s0, s0 + b), b, C, grad).grad);
+      net.sites.forEach((site, k) => {
+        for (let c = 0; c < site.site.channels; c++) acc[k]![c] += Math.abs(site.gateGrad[c]!);
+      });
+    }
+    out.sensitivity = acc.map((a) => Array.from(a));
+  }
+  return out;
 }
 
 function mkState(

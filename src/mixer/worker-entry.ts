@@ -29,7 +29,7 @@ let own: MixData | undefined;
 function ownData(): MixData {
   if (!own) {
     const o = resolveMixOptions(setup.options);
-    own = loadMixData(o.data, o.seed, o.nTest);
+    own = loadMixData(o.data, o.seed, o.nTest, o.nTrain);
   }
   return own;
 }

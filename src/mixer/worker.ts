@@ -31,7 +31,7 @@ import { loadMixData, type MixData } from './data.ts';
 import { budgetTag, type MixOptions, resolveMixOptions } from './options.ts';
 import { type ColumnBounds } from '../units/fused.ts';
 import { primeActivationHardware } from './hardware.ts';
-import { type Chain, chainKey, hardwareOptions, PhaseStore, type RunHooks, type RunOutcome, runMix, runMixStage } from './run.ts';
+import { baselineNames, type Chain, chainKey, hardwareOptions, PhaseStore, type RunHooks, type RunOutcome, runMix, runMixStage } from './run.ts';
 import { type ParetoResult, runPareto } from './pareto.ts';
 
 export interface ChainJob {
@@ -130,6 +130,8 @@ function chainDone(store: PhaseStore, opts: Partial<MixOptions>, job: ChainJob):
 /** Epochs the main thread's first chain takes longer than a worker's (first photonic refreshes uncompiled; measured ~1.5). */
 const MAIN_COLD_START = 1.5;
 
+const isBaseline = (c: Chain) => c.startsWith('baseline:');
+
 /**
  * Static plan (each lane gets its jobs up front; the main thread cannot serve a queue while it
  * computes): greedy list scheduling on the epoch counts (a search epoch counted 1.3 fine-tuning
@@ -148,15 +150,16 @@ function plan(pending: readonly ChainJob[], lanes: number, o: MixOptions): Chain
   const free = new Array<number>(lanes).fill(0);
   free[0] = MAIN_COLD_START;
   const searchAt = new Map<number, { lane: number; end: number }>();
-  const rank = { search: 0, digital: 1, analog: 1, mixed: 2, float: 3 } as const;
-  const order = [...pending].sort((a, b) => rank[a.chain] - rank[b.chain]);
+  const rank = (c: Chain) => ({ search: 0, digital: 1, analog: 1, mixed: 2, float: 4 } as Record<string, number>)[c] ?? 3;
+  const order = [...pending].sort((a, b) => rank(a.chain) - rank(b.chain));
   for (const job of order) {
-    const s = job.chain === 'mixed' ? searchAt.get(job.budget) : undefined;
+    const needsSearch = job.chain === 'mixed' || isBaseline(job.chain);
+    const s = needsSearch ? searchAt.get(job.budget) : undefined;
     const ready = s?.end ?? 0;
     const start = (k: number) => Math.max(free[k]!, ready);
     let best = job.chain === 'search' ? lanes - 1 : 0;
     for (let k = 0; k < lanes; k++) if (start(k) < start(best)) best = k;
-    const cost = job.chain === 'float' ? 0 : job.chain === 'search' ? searchCost : job.chain === 'mixed' ? o.finetuneEpochs + (s ? 0 : searchCost) : ft;
+    const cost = job.chain === 'float' ? 0 : job.chain === 'search' ? searchCost : job.chain === 'mixed' ? o.finetuneEpochs + (s ? 0 : searchCost) : ft + (needsSearch && !s ? searchCost : 0);
     free[best] = start(best) + cost + 0.5; // + evaluation, hand-over
     if (job.chain === 'search') searchAt.set(job.budget, { lane: best, end: free[best]! });
     out[best]!.push(s && s.lane !== best ? { ...job, after: `search-${budgetTag(job.budget)}` } : job);
@@ -181,14 +184,17 @@ export async function runChainsParallel(
   const jobs: ChainJob[] = [
     { chain: 'digital', budget: budgets[0]! },
     { chain: 'analog', budget: budgets[0]! },
-    ...[...new Set(budgets)].flatMap((b) => [
-      { chain: 'search' as const, budget: b },
-      { chain: 'mixed' as const, budget: b },
+    ...[...new Set(budgets)].flatMap((b): ChainJob[] => [
+      { chain: 'search', budget: b },
+      { chain: 'mixed', budget: b },
+      ...baselineNames(o).map((name): ChainJob => ({ chain: `baseline:${name}`, budget: b })),
     ]),
     { chain: 'float', budget: budgets[0]! },
   ];
-  // a search done (or a mixed chain done) needs no job; a mixed chain done needs no search
-  const todo = () => jobs.filter((j) => !chainDone(store, opts, j) && !(j.chain === 'search' && chainDone(store, opts, { ...j, chain: 'mixed' })));
+  // a search done (or its mixed chain and baselines done) needs no job
+  const dependents = (b: number) => jobs.filter((j) => j.budget === b && (j.chain === 'mixed' || isBaseline(j.chain)));
+  const todo = () =>
+    jobs.filter((j) => !chainDone(store, opts, j) && !(j.chain === 'search' && dependents(j.budget).every((d) => chainDone(store, opts, d))));
   // searches and the float evaluation are short: they do not count as a lane's work of their own
   const laneWork = (j: ChainJob) => j.chain !== 'search' && j.chain !== 'float';
   const maxLanes = Math.min(threads, todo().filter(laneWork).length);
@@ -200,7 +206,8 @@ export async function runChainsParallel(
     precision: getKernelPrecision(),
     options: shared,
     ...(hooks.outDir ? { outDir: hooks.outDir } : {}),
-    ...(o.data === 'mnist' ? { warmShape: [784, 10] as [number, number], loadsData: true } : {}),
+    // the warm-up trains a throwaway MLP for a few steps: for a CNN that would cost seconds, not ms
+    ...(o.data === 'mnist' ? { loadsData: true, ...(o.model === 'mlp' ? { warmShape: [784, 10] as [number, number] } : {}) } : {}),
   };
   const workers: Lane[] = [];
   // entries this thread waits for (a search in a worker's lane); all released when a worker fails
@@ -232,7 +239,7 @@ export async function runChainsParallel(
     );
   }
   // loaded after the workers started, so their start-up overlaps it too
-  const data = loadMixData(o.data, o.seed, o.nTest);
+  const data = loadMixData(o.data, o.seed, o.nTest, o.nTrain);
   try {
     runMixStage(first, { ...hooks, stopAfter: 'pretrain' }, { data });
     const pending = todo();

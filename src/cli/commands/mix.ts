@@ -4,7 +4,8 @@ import type { Argv, CommandModule } from 'yargs';
 import { makeManifest } from '../../core/io.ts';
 import { acquireRunLock } from '../../core/lock.ts';
 import { formatQuantity } from '../../core/units.ts';
-import { type MixOptions, PHASES, type Phase, type MixResult, type RunHooks, budgetTag } from '../../mixer/index.ts';
+import { ACTIVATION_NAMES } from '../../units/activations.ts';
+import { HEURISTICS, MODEL_NAMES, type MixOptions, PHASES, parseSeeds, summariseSeeds, type Phase, type MixResult, type RunHooks, budgetTag } from '../../mixer/index.ts';
 import { runMixParallel } from '../../mixer/worker.ts';
 import { UNIT_RULES } from '../json-units.ts';
 import { type GlobalArgs, Progress, printJson, say, table, writeJsonFile } from '../util.ts';
@@ -28,6 +29,7 @@ export interface MixArgs extends GlobalArgs {
   'analog-bits'?: number;
   'digital-bits'?: number;
   'n-test'?: number;
+  'n-train'?: number;
   batch?: number;
   lr?: number;
   'finetune-lr'?: number;
@@ -39,6 +41,11 @@ export interface MixArgs extends GlobalArgs {
   'phase-bits'?: number;
   'stop-after'?: string;
   threads?: number;
+  model?: string;
+  act?: string;
+  baselines?: number;
+  heuristics?: string;
+  seeds?: string;
 }
 
 /** The options shared by `mix` and `pareto`. */
@@ -50,6 +57,10 @@ export function mixOptionsBuilder<T>(y: Argv<T>): Argv<T> {
     .option('finetune-epochs', { type: 'number', describe: 'fine-tuning epochs after the hard assignment (default 3)' })
     .option('seed', { type: 'string', describe: 'run seed (default 1)' })
     .option('out', { type: 'string', describe: 'folder for checkpoints (resume), results and the run manifest' })
+    .option('model', { type: 'string', describe: `network: ${MODEL_NAMES.join(', ')} (default mlp; cnn: three 3x3 convolutions of 64 channels, see README)` })
+    .option('act', { type: 'string', describe: `activation of every site, through both paths: ${ACTIVATION_NAMES.join(', ')} (default relu)` })
+    .option('baselines', { type: 'number', describe: 'seeded random assignments at the searched analog-channel count, fine-tuned and tested against the search (mix default 3; pareto default 0)' })
+    .option('heuristics', { type: 'string', describe: `heuristic baseline assignments: ${HEURISTICS.join(',')} or none (mix default both; pareto: both when --baselines is given)` })
     .option('hidden', { type: 'string', describe: 'hidden layer widths, e.g. 128 or 128,64 (default 128)' })
     .option('photonic', { type: 'string', describe: 'Dense layers through the photonic core model: on|off (default on)' })
     .option('core', { type: 'string', describe: 'photonic-core preset (name or path; default photonic-core-default): its V_pi, V_max and block size set the core model, its powers the energy' })
@@ -60,6 +71,7 @@ export function mixOptionsBuilder<T>(y: Argv<T>): Argv<T> {
     .option('analog-bits', { type: 'number', describe: 'MACAM output bits (default 4)' })
     .option('digital-bits', { type: 'number', describe: 'ADC + digital activation bits (default 8)' })
     .option('n-test', { type: 'number', describe: 'test samples (default 2000)' })
+    .option('n-train', { type: 'number', describe: 'a seeded subset of this many training samples (default 0: all)' })
     .option('batch', { type: 'number', describe: 'batch size (default 64)' })
     .option('lr', { type: 'number', describe: 'pretraining learning rate (Adam, default 0.002)' })
     .option('finetune-lr', { type: 'number', describe: 'fine-tuning learning rate (default 0.0005)' })
@@ -93,8 +105,21 @@ export function mixOptionsFromArgs(a: MixArgs): Partial<MixOptions> {
   if (a.seed !== undefined) seed = /^-?\d+$/.test(a.seed) ? Number(a.seed) : a.seed;
   const gran = a.granularity;
   if (gran !== undefined && gran !== 'channel' && gran !== 'layer') throw new UsageArgError('granularity', 'channel or layer', gran);
+  let heuristics: string[] | undefined;
+  if (a.heuristics !== undefined) {
+    heuristics = String(a.heuristics) === 'none' ? [] : String(a.heuristics).split(',').map((h) => h.trim());
+    const bad = heuristics.find((h) => !(HEURISTICS as readonly string[]).includes(h));
+    if (bad !== undefined || new Set(heuristics).size !== heuristics.length) throw new UsageArgError('heuristics', `distinct names of ${HEURISTICS.join(', ')}, or none`, a.heuristics);
+  }
+  if (a.baselines !== undefined && !(Number.isInteger(a.baselines) && a.baselines >= 0 && a.baselines <= 32)) throw new UsageArgError('baselines', 'an integer in 0..32', a.baselines);
+  if (a.model !== undefined && !(MODEL_NAMES as readonly string[]).includes(a.model)) throw new UsageArgError('model', MODEL_NAMES.join(', '), a.model);
+  if (a.act !== undefined && !ACTIVATION_NAMES.includes(a.act)) throw new UsageArgError('act', ACTIVATION_NAMES.join(', '), a.act);
   return {
     data: a.data,
+    model: a.model,
+    fn: a.act,
+    randomBaselines: a.baselines,
+    heuristics,
     budget: a.budget,
     pretrainEpochs: a.epochs,
     searchEpochs: a['search-epochs'],
@@ -110,6 +135,7 @@ export function mixOptionsFromArgs(a: MixArgs): Partial<MixOptions> {
     analogBits: a['analog-bits'],
     digitalBits: a['digital-bits'],
     nTest: a['n-test'],
+    nTrain: a['n-train'],
     batchSize: a.batch,
     lr: a.lr,
     finetuneLr: a['finetune-lr'],
@@ -172,7 +198,9 @@ export const mixCommand: CommandModule<GlobalArgs, MixArgs> = {
   builder: (y) =>
     (mixOptionsBuilder(y) as Argv<GlobalArgs>)
       .option('budget', { type: 'number', describe: 'A/D + activation energy budget as a fraction of all-digital (default 0.4 = saving >= 60 %)' })
+      .option('seeds', { type: 'string', describe: 'repeat over seeds (1..5 or 1,2,7): mean +- sd of every figure, paired tests pooled over seeds; --out gets a seed-<s> folder per seed' })
       .example('$0 mix --json', 'default MNIST MLP 784-128-10, budget 0.4')
+      .example('$0 mix --model cnn --n-train 10000 --seeds 1..5 --out runs/cnn', 'the CNN preset, five seeds')
       .example('$0 mix --budget 0.3 --out runs/b03', 'with checkpoints (an interrupted run resumes)') as unknown as Argv<MixArgs>,
   handler: async (args) => {
     const started = new Date().toISOString();
@@ -182,7 +210,8 @@ export const mixCommand: CommandModule<GlobalArgs, MixArgs> = {
     // one run per --out folder at a time (a second one would interleave checkpoints)
     const lock = args.out ? acquireRunLock(args.out, 'fusemix mix', (m) => say(args, m)) : undefined;
     try {
-      await mixHandler(args, opts, stop, started, t0);
+      if (args.seeds !== undefined) await seedsHandler(args, opts, stop, started, t0);
+      else await mixHandler(args, opts, stop, started, t0);
     } finally {
       lock?.release();
     }
@@ -216,4 +245,67 @@ async function mixHandler(args: MixArgs, opts: Partial<MixOptions>, stop: Phase 
     if (args.json) printJson(r, UNIT_RULES.mix);
     else printSummary(args, r);
   }
+}
+
+function seedList(a: MixArgs): Array<number | string> {
+  if (a.seed !== undefined) throw new UsageArgError('seeds', '--seeds or --seed, not both', a.seeds);
+  try {
+    return parseSeeds(String(a.seeds));
+  } catch (e) {
+    throw new UsageArgError('seeds', 'seeds like 1..5 or 1,2,7 (distinct)', a.seeds);
+  }
+}
+
+/** mix --seeds: one run per seed (its own --out subfolder), then mean +- sd and pooled tests. */
+async function seedsHandler(args: MixArgs, opts: Partial<MixOptions>, stop: Phase | undefined, started: string, t0: number): Promise<void> {
+  const seeds = seedList(args);
+  const runs: MixResult[] = [];
+  for (const seed of seeds) {
+    say(args, `seed ${seed} (${runs.length + 1} of ${seeds.length})`);
+    const out = args.out ? join(args.out, `seed-${seed}`) : undefined;
+    const o = await runMixParallel({ ...opts, seed }, cliHooks({ ...args, ...(out ? { out } : {}) }, stop));
+    if (!o.result) {
+      say(args, `stopped after phase '${o.stopped}' of seed ${seed}${args.out ? `; checkpoints in ${out}` : ''}`);
+      if (args.json) printJson({ stopped: o.stopped, seed });
+      return;
+    }
+    if (out) writeJsonFile(join(out, `mix-${budgetTag(o.result.budget)}.json`), o.result);
+    runs.push(o.result);
+  }
+  const summary = summariseSeeds(runs);
+  const r0 = runs[0]!;
+  const doc = { seeds, budget: r0.budget, config: { ...r0.config, seed: undefined }, summary, runs };
+  if (args.out) {
+    const file = join(args.out, `mix-${budgetTag(r0.budget)}-seeds.json`);
+    writeJsonFile(file, doc);
+    writeJsonFile(
+      join(args.out, 'manifest.json'),
+      makeManifest('mix', {
+        seed: seeds.join(','),
+        presets: r0.hardware.presets,
+        started,
+        finished: new Date().toISOString(),
+        options: { ...r0.config, seeds, wallSeconds: (performance.now() - t0) / 1000 },
+        outputs: [file, ...seeds.map((s) => join(args.out!, `seed-${s}`, `mix-${budgetTag(r0.budget)}.json`))],
+      }),
+    );
+  }
+  if (args.json) {
+    printJson(doc, UNIT_RULES.mix);
+    return;
+  }
+  const ms = (v: { mean: number; sd: number }) => `${(100 * v.mean).toFixed(2)} +- ${(100 * v.sd).toFixed(2)} %`;
+  say(args, '');
+  say(
+    args,
+    table(
+      Object.entries(summary.accuracy).map(([k, v]) => {
+        const c = summary.comparison[k];
+        return [k, ms(v), c ? `${c.onlyA}/${c.onlyB}` : '', c ? c.pValue.toPrecision(3) : ''];
+      }),
+      ['network', `accuracy (${seeds.length} seeds)`, 'mixed-only/other-only', 'p (pooled McNemar)'],
+    ),
+  );
+  say(args, '');
+  say(args, `saving ${ms(summary.saving)} (all-analog ${ms(summary.savingAnalog)}); accuracy drop vs digital: mixed ${ms(summary.drop.mixed)}, analog ${ms(summary.drop.analog)}`);
 }

@@ -29,7 +29,10 @@ export const paretoCommand: CommandModule<GlobalArgs, ParetoArgs> = {
       .split(',')
       .map((s) => Number(s.trim()));
     if (budgets.length === 0 || !budgets.every((b) => b > 0 && b <= 1)) throw new UsageArgError('budgets', 'fractions in (0, 1] like 0.2,0.3,0.4', args.budgets);
-    const opts = mixOptionsFromArgs(args);
+    // baselines only when asked for (each is a fine-tuning per budget)
+    const opts = { ...mixOptionsFromArgs(args) };
+    opts.randomBaselines ??= 0;
+    if (opts.heuristics === undefined && args.baselines === undefined) opts.heuristics = [];
     const stop = stopAfterArg(args['stop-after']);
     const lock = args.out ? acquireRunLock(args.out, 'fusemix pareto', (m) => say(args, m)) : undefined;
     // held until the outputs are written: released when the process exits (after an error too)

@@ -1,0 +1,140 @@
+/**
+ * Baselines of a mix run (issue 14): random assignments and heuristics at the searched analog-channel
+ * count per site, each fine-tuned and tested against the searched assignment on the same samples.
+ * The checks are identities that hold whatever the accuracies are: McNemar's counts against the
+ * accuracies, the pooled counts against the per-draw ones, the exact binomial p-value recomputed here,
+ * the energies against the per-channel energy law, and the heuristics' channel order recomputed from
+ * the pretrained checkpoint.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError } from '../src/core/errors.ts';
+import { buildNet, hardwareFor, loadMixData, resolveMixOptions, runMix, type MixResult } from '../src/mixer/index.ts';
+import { loadPhotonicCore } from '../src/photonic/index.ts';
+import { getActivation } from '../src/units/activations.ts';
+import { tinyCsv } from './helpers/data.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'fusemix-baselines-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const opts = {
+  data: tinyCsv(dir, 12),
+  hidden: [12],
+  poolSize: 4,
+  pretrainEpochs: 2,
+  searchEpochs: 1,
+  finetuneEpochs: 1,
+  batchSize: 16,
+  seed: 5,
+  nTest: 60,
+  randomBaselines: 3,
+};
+const out = join(dir, 'run');
+const r = runMix(opts, { outDir: out }).result as MixResult;
+
+/** two-sided exact binomial p-value of a k : n - k split, summed here term by term */
+function binomP(a: number, b: number): number {
+  const n = a + b;
+  const k = Math.min(a, b);
+  let c = 1;
+  let tail = 0;
+  for (let i = 0; i <= k; i++) {
+    if (i > 0) c = (c * (n - i + 1)) / i;
+    tail += c / 2 ** n;
+  }
+  return n === 0 ? 1 : Math.min(1, 2 * tail);
+}
+
+describe('mix baselines', () => {
+  it('has the random draws and both heuristics, each at the searched analog count of every site', () => {
+    expect(r.baselines.runs.map((b) => b.name)).toEqual(['random-1', 'random-2', 'random-3', 'sensitivity', 'variance']);
+    const searched = r.assignment.sites.map((s) => s.analog);
+    for (const b of r.baselines.runs) {
+      expect(b.analogChannels.map((c) => c.length), b.name).toEqual(searched);
+      for (const c of b.analogChannels.flat()) expect(c >= 0 && c < 12).toBe(true);
+    }
+    // seeded draws differ from each other (12 channels: a repeat of one subset is unlikely, and seeded)
+    const sets = r.baselines.runs.filter((b) => b.kind === 'random').map((b) => JSON.stringify(b.analogChannels));
+    expect(new Set(sets).size).toBeGreaterThan(1);
+  });
+
+  it("McNemar's counts agree with the accuracies; the pooled random test sums the draws", () => {
+    const n = r.data.test;
+    for (const b of r.baselines.runs) {
+      const { onlyA, onlyB, pValue } = b.comparison;
+      // accuracy(mixed) - accuracy(b) = (only mixed right - only b right) / n, exactly
+      expect(Math.round(n * (r.accuracy.mixed - b.accuracy))).toBe(onlyA - onlyB);
+      expect(pValue).toBeCloseTo(binomP(onlyA, onlyB), 12);
+    }
+    const rnd = r.baselines.runs.filter((b) => b.kind === 'random');
+    const pooled = r.baselines.random!;
+    expect(pooled.draws).toBe(3);
+    expect(pooled.comparison.onlyA).toBe(rnd.reduce((a, b) => a + b.comparison.onlyA, 0));
+    expect(pooled.comparison.onlyB).toBe(rnd.reduce((a, b) => a + b.comparison.onlyB, 0));
+    const acc = rnd.map((b) => b.accuracy);
+    const mean = acc.reduce((a, b) => a + b, 0) / 3;
+    expect(pooled.accuracyMean).toBeCloseTo(mean, 14);
+    expect(pooled.accuracySd).toBeCloseTo(Math.sqrt(acc.reduce((a, b) => a + (b - mean) ** 2, 0) / 2), 14);
+  });
+
+  it('a baseline costs the per-channel energies of its channels (equal counts: the same saving up to variation)', () => {
+    expect(r.hardware.columns).toHaveLength(4); // the pool
+    for (const b of r.baselines.runs) {
+      // E = readout + sum over channels of E_analog(column) or E_digital; all-digital E_D known
+      const eD = r.energy.digital.total;
+      expect(b.saving).toBeCloseTo(1 - b.energy / eD, 14);
+      // analog channels cost less than digital ones here, so the saving lies strictly between 0 and all-analog's
+      expect(b.saving).toBeGreaterThan(0);
+      expect(b.saving).toBeLessThan(r.savingAnalog);
+      expect(Math.abs(b.saving - r.saving)).toBeLessThan(0.05);
+    }
+  });
+
+  it('the variance heuristic puts the lowest-variance channels on the analog path (recomputed from the checkpoint)', () => {
+    const o = resolveMixOptions(opts);
+    const data = loadMixData(o.data, o.seed, o.nTest, o.nTrain);
+    const net = buildNet(o, hardwareFor(o), data.train.features, data.train.classes, loadPhotonicCore(o.photonicPreset));
+    const pre = JSON.parse(readFileSync(join(out, 'pretrain.ckpt.json'), 'utf8'));
+    net.model.loadState(pre.model);
+    for (const p of net.photonic) p.mode = 'off';
+    for (const s of net.sites) s.mode = 'float';
+    // the hidden pre-activations of the first 2,000 training samples (all of them here), by hand: x W + b
+    const fc0 = net.weighted[0]!;
+    const W = fc0.W.to2DArray();
+    const b = (fc0 as { b?: Float64Array }).b!;
+    const F = data.train.features;
+    const relu = getActivation(o.fn);
+    const n = Math.min(2000, data.train.n);
+    const variance = Array.from({ length: 12 }, (_v, c) => {
+      let s = 0;
+      let q = 0;
+      for (let i = 0; i < n; i++) {
+        let z = b[c]!;
+        for (let f = 0; f < F; f++) z += data.train.x[i * F + f]! * W[f]![c]!;
+        const y = relu.f(z);
+        s += y;
+        q += y * y;
+      }
+      return q / n - (s / n) ** 2;
+    });
+    const order = variance.map((v, c) => [v, c] as const).sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+    const k = r.assignment.sites[0]!.analog;
+    const expected = order.slice(0, k).map(([, c]) => c).sort((x, y) => x - y);
+    const v = r.baselines.runs.find((x) => x.name === 'variance')!;
+    expect(v.analogChannels[0]).toEqual(expected);
+  });
+
+  it('none asked for: no baselines; a bad heuristic is a ConfigError naming the field', () => {
+    expect(() => resolveMixOptions({ heuristics: ['nope'] })).toThrow(ConfigError);
+    expect(() => resolveMixOptions({ heuristics: ['nope'] })).toThrow(/heuristics/);
+    expect(() => resolveMixOptions({ randomBaselines: -1 })).toThrow(/randomBaselines/);
+    const none = runMix({ ...opts, randomBaselines: 0, heuristics: [] }).result!;
+    expect(none.baselines.runs).toEqual([]);
+    expect(none.baselines.random).toBeUndefined();
+    // the searched network itself does not depend on the baselines
+    expect(none.accuracy).toEqual(r.accuracy);
+    expect(none.comparison).toEqual(r.comparison);
+  });
+});
