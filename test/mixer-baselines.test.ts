@@ -138,3 +138,22 @@ describe('mix baselines', () => {
     expect(none.comparison).toEqual(r.comparison);
   });
 });
+
+describe('pareto with baselines', () => {
+  it('every budget has its random mean +- sd and heuristics; the SVG and CSV carry both curves', async () => {
+    const { runPareto, paretoCsv, paretoSvg } = await import('../src/mixer/index.ts');
+    const p = runPareto({ ...opts, randomBaselines: 2, heuristics: ['variance'] }, [0.5, 0.8])!;
+    for (const [i, q] of p.points.entries()) {
+      const run = p.runs[i]!;
+      expect(q.random!.draws).toBe(2);
+      expect(q.random!.accuracyMean).toBe(run.baselines.random!.accuracyMean);
+      expect(q.heuristics!.variance!.accuracy).toBe(run.baselines.runs.find((b) => b.name === 'variance')!.accuracy);
+    }
+    const svg = paretoSvg(p);
+    expect(svg).toContain('random assignment, same counts (mean +- sd of 2)');
+    expect(svg).toContain('variance heuristic');
+    const csv = paretoCsv(p).trim().split('\n');
+    expect(csv.filter((l) => l.startsWith('random-mean-of-2,'))).toHaveLength(2);
+    expect(csv.filter((l) => l.startsWith('variance,'))).toHaveLength(2);
+  });
+});

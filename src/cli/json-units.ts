@@ -111,6 +111,8 @@ export const UNIT_RULES = {
   },
   pareto: {
     'points.*.energy': 'J',
+    'points.*.random.energy': 'J',
+    'points.*.heuristics.*.energy': 'J',
     'points.*.systemEnergy': 'J',
     'digital.energy': 'J',
     'digital.systemEnergy': 'J',

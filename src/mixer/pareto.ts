@@ -20,6 +20,10 @@ export interface ParetoPoint {
   digitalChannels: number;
   met: boolean;
   systemEnergy: number;
+  /** the random assignments at this budget's analog count (pareto --baselines): mean +- sd accuracy, mean energy (J) */
+  random?: { draws: number; accuracyMean: number; accuracySd: number; energy: number; pValue: number };
+  /** heuristic assignments at the same count: accuracy, energy (J) */
+  heuristics?: Record<string, { accuracy: number; energy: number; pValue: number }>;
 }
 
 export interface ParetoResult {
@@ -33,7 +37,7 @@ export interface ParetoResult {
 
 function pointOf(r: MixResult): ParetoPoint {
   const sites = r.assignment.sites;
-  return {
+  const p: ParetoPoint = {
     budget: r.budget,
     accuracy: r.accuracy.mixed,
     energy: r.energy.mixed.total,
@@ -44,6 +48,14 @@ function pointOf(r: MixResult): ParetoPoint {
     met: r.assignment.met,
     systemEnergy: r.systemEnergy.mixed.total,
   };
+  const rnd = r.baselines.runs.filter((b) => b.kind === 'random');
+  if (r.baselines.random && rnd.length > 0) {
+    const { draws, accuracyMean, accuracySd, comparison } = r.baselines.random;
+    p.random = { draws, accuracyMean, accuracySd, energy: rnd.reduce((a, b) => a + b.energy, 0) / rnd.length, pValue: comparison.pValue };
+  }
+  const heur = r.baselines.runs.filter((b) => b.kind !== 'random');
+  if (heur.length > 0) p.heuristics = Object.fromEntries(heur.map((b) => [b.name, { accuracy: b.accuracy, energy: b.energy, pValue: b.comparison.pValue }]));
+  return p;
 }
 
 /**
@@ -74,10 +86,13 @@ export function runPareto(opts: Partial<MixOptions>, budgets: readonly number[],
 /** pareto.csv: one row per budget plus the all-digital and all-analog references (energies in J). */
 export function paretoCsv(p: ParetoResult): string {
   const rows = ['config,budget,accuracy,energy_J,ratio,saving,analog_channels,digital_channels,budget_met,system_energy_J'];
+  const r0 = p.runs[0]!;
+  const eD = r0.energy.digital.total;
   for (const q of p.points) {
     rows.push(['mixed', q.budget, q.accuracy, q.energy, q.ratio, q.saving, q.analogChannels, q.digitalChannels, q.met, q.systemEnergy].join(','));
+    if (q.random) rows.push([`random-mean-of-${q.random.draws}`, q.budget, q.random.accuracyMean, q.random.energy, q.random.energy / eD, 1 - q.random.energy / eD, q.analogChannels, q.digitalChannels, '', ''].join(','));
+    for (const [h, v] of Object.entries(q.heuristics ?? {})) rows.push([h, q.budget, v.accuracy, v.energy, v.energy / eD, 1 - v.energy / eD, q.analogChannels, q.digitalChannels, '', ''].join(','));
   }
-  const r0 = p.runs[0]!;
   const total = r0.assignment.sites.reduce((a, s) => a + s.channels, 0);
   rows.push(['digital', '', p.digital.accuracy, p.digital.energy, 1, 0, 0, total, '', p.digital.systemEnergy].join(','));
   rows.push(['analog', '', p.analog.accuracy, p.analog.energy, r0.energy.analog.ratio, r0.savingAnalog, total, 0, '', p.analog.systemEnergy].join(','));
@@ -93,6 +108,20 @@ export function paretoSvg(p: ParetoResult): string {
     yLabel: 'test accuracy (%)',
     series: [
       { name: 'mixed (budgets)', x: pts.map((q) => q.energy * 1e12), y: pts.map((q) => q.accuracy * 100) },
+      ...(pts.every((q) => q.random)
+        ? [
+            {
+              name: `random assignment, same counts (mean +- sd of ${pts[0]!.random!.draws})`,
+              x: pts.map((q) => q.random!.energy * 1e12),
+              y: pts.map((q) => q.random!.accuracyMean * 100),
+              yErr: pts.map((q) => q.random!.accuracySd * 100),
+              dashed: true,
+            },
+          ]
+        : []),
+      ...Object.keys(pts[0]?.heuristics ?? {})
+        .filter((h) => pts.every((q) => q.heuristics?.[h]))
+        .map((h) => ({ name: `${h} heuristic`, x: pts.map((q) => q.heuristics![h]!.energy * 1e12), y: pts.map((q) => q.heuristics![h]!.accuracy * 100), dashed: true })),
       { name: 'all-digital', x: [p.digital.energy * 1e12], y: [p.digital.accuracy * 100], points: true },
       { name: 'all-analog', x: [p.analog.energy * 1e12], y: [p.analog.accuracy * 100], points: true },
     ],

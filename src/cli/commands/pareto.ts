@@ -21,7 +21,8 @@ export const paretoCommand: CommandModule<GlobalArgs, ParetoArgs> = {
   builder: (y) =>
     (mixOptionsBuilder(y) as Argv<GlobalArgs>)
       .option('budgets', { type: 'string', default: '0.2,0.3,0.4,0.6', describe: 'comma-separated budgets (fractions of all-digital)' })
-      .example('$0 pareto --budgets 0.2,0.3,0.4,0.6 --out runs/pareto', 'shared phases run once; one search + fine-tune per budget') as unknown as Argv<ParetoArgs>,
+      .example('$0 pareto --budgets 0.2,0.3,0.4,0.6 --out runs/pareto', 'shared phases run once; one search + fine-tune per budget')
+      .example('$0 pareto --baselines 3 --out runs/pareto', 'with random and heuristic assignments at each budget, in the same SVG') as unknown as Argv<ParetoArgs>,
   handler: async (args) => {
     const started = new Date().toISOString();
     const t0 = performance.now();
@@ -68,7 +69,13 @@ export const paretoCommand: CommandModule<GlobalArgs, ParetoArgs> = {
       args,
       table(
         [
-          ...p.points.map((q) => [`mixed ${q.budget}`, `${(100 * q.accuracy).toFixed(2)} %`, J(q.energy), `${(100 * q.saving).toFixed(1)} %`, `${q.analogChannels}/${q.digitalChannels}`]),
+          ...p.points.flatMap((q) => [
+            [`mixed ${q.budget}`, `${(100 * q.accuracy).toFixed(2)} %`, J(q.energy), `${(100 * q.saving).toFixed(1)} %`, `${q.analogChannels}/${q.digitalChannels}`],
+            ...(q.random
+              ? [[`  random x${q.random.draws}`, `${(100 * q.random.accuracyMean).toFixed(2)} +- ${(100 * q.random.accuracySd).toFixed(2)} %`, J(q.random.energy), `p ${q.random.pValue.toPrecision(3)}`, '']]
+              : []),
+            ...Object.entries(q.heuristics ?? {}).map(([h, v]) => [`  ${h}`, `${(100 * v.accuracy).toFixed(2)} %`, J(v.energy), `p ${v.pValue.toPrecision(3)}`, '']),
+          ]),
           ['all-digital', `${(100 * p.digital.accuracy).toFixed(2)} %`, J(p.digital.energy), '0 %', ''],
           ['all-analog', `${(100 * p.analog.accuracy).toFixed(2)} %`, J(p.analog.energy), '', ''],
         ],
