@@ -20,6 +20,49 @@ const v = (d = 'V') => num.meta({ description: d });
 const boundCheck = z.looseObject({ branch: z.enum(['lo', 'hi']), f: fraction, row: z.number().int().optional(), behavioralV: v(), spiceV: v(), errorV: v() });
 const search = z.looseObject({ probes: z.number().int(), elapsedMs: z.number() });
 
+
+const seedValue = z.union([z.number(), z.string()]);
+const mcnemarTest = z.object({ onlyA: z.number().int(), onlyB: z.number().int(), pValue: z.number() });
+/** one mix run (mix --json) */
+const mixRun = z.looseObject({
+  seed: seedValue,
+  budget: z.number(),
+  accuracy: z.record(z.string(), fraction),
+  energy: z.record(z.string(), breakdownJ.extend({ ratio: z.number() })),
+  saving: z.number(),
+  systemEnergy: z.record(z.string(), breakdownJ),
+  baselines: z.looseObject({
+    runs: z.array(
+      z.looseObject({
+        name: z.string(),
+        kind: z.string(),
+        accuracy: fraction,
+        energyJ: z.number(),
+        saving: z.number(),
+        analogChannels: z.array(z.array(z.number().int())),
+        comparison: mcnemarTest,
+      }),
+    ),
+    random: z.looseObject({ draws: z.number().int(), accuracyMean: fraction, accuracySd: z.number(), comparison: mcnemarTest }).optional(),
+  }),
+  hardware: z.looseObject({ analogPerActivationJ: z.number(), digitalPerActivationJ: z.number(), readoutPerConversionJ: z.number() }),
+});
+const spread = z.object({ mean: z.number(), sd: z.number(), values: z.array(z.number()) });
+/** mix --seeds --json: the summary over seeds and every run */
+const mixSeeds = z.looseObject({
+  seeds: z.array(seedValue),
+  budget: z.number(),
+  summary: z.looseObject({
+    seeds: z.array(seedValue),
+    accuracy: z.record(z.string(), spread),
+    saving: spread,
+    savingAnalog: spread,
+    drop: z.object({ mixed: spread, analog: spread }),
+    comparison: z.record(z.string(), mcnemarTest),
+  }),
+  runs: z.array(mixRun),
+});
+
 export const JSON_SCHEMAS = {
   verify: z.looseObject({
     kind: z.enum(['cell', 'unit']),
@@ -73,18 +116,21 @@ export const JSON_SCHEMAS = {
     mzis: z.number().int(),
     energy: breakdownJ.extend({ pathLossDb: z.number(), laserElectricalPowerW: z.number() }),
   }),
-  mix: z.looseObject({
-    seed: z.union([z.number(), z.string()]),
-    budget: z.number(),
-    accuracy: z.record(z.string(), fraction),
-    energy: z.record(z.string(), breakdownJ.extend({ ratio: z.number() })),
-    saving: z.number(),
-    systemEnergy: z.record(z.string(), breakdownJ),
-    hardware: z.looseObject({ analogPerActivationJ: z.number(), digitalPerActivationJ: z.number(), readoutPerConversionJ: z.number() }),
-  }),
+  mix: z.union([mixRun, mixSeeds]),
   pareto: z.looseObject({
     budgets: z.array(z.number()),
-    points: z.array(z.looseObject({ budget: z.number(), accuracy: fraction, energyJ: z.number(), systemEnergyJ: z.number(), ratio: z.number(), saving: z.number() })),
+    points: z.array(
+      z.looseObject({
+        budget: z.number(),
+        accuracy: fraction,
+        energyJ: z.number(),
+        systemEnergyJ: z.number(),
+        ratio: z.number(),
+        saving: z.number(),
+        random: z.looseObject({ draws: z.number().int(), accuracyMean: fraction, accuracySd: z.number(), energyJ: z.number(), pValue: z.number() }).optional(),
+        heuristics: z.record(z.string(), z.looseObject({ accuracy: fraction, energyJ: z.number(), pValue: z.number() })).optional(),
+      }),
+    ),
     digital: z.looseObject({ accuracy: fraction, energyJ: z.number(), systemEnergyJ: z.number() }),
     analog: z.looseObject({ accuracy: fraction, energyJ: z.number(), systemEnergyJ: z.number() }),
     files: z.array(z.string()),

@@ -32,6 +32,7 @@ const FIXED: Record<SweepKind, Getter[]> = {
     m('accuracyDigital', 'fraction', 'all-digital (ADC + digital activation)', (r) => r.accuracy?.digital),
     m('accuracyAnalog', 'fraction', 'all-analog (MACAM)', (r) => r.accuracy?.analog),
     m('accuracyMixed', 'fraction', 'the searched mix', (r) => r.accuracy?.mixed),
+    m('accuracyRandom', 'fraction', 'random assignments at the searched counts (mean of the draws)', (r) => r.baselines?.random?.accuracyMean),
     m('saving', 'fraction', '1 - E_mixed / E_digital (A/D + activation)', (r) => r.saving),
     m('savingAnalog', 'fraction', '1 - E_analog / E_digital', (r) => r.savingAnalog),
     m('energyRatio', 'fraction', 'E_mixed / E_digital (A/D + activation)', (r) => r.energy?.mixed?.ratio),

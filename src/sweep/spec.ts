@@ -19,7 +19,7 @@ export const KIND_FIELDS: Record<SweepKind, readonly string[]> = {
     'data', 'nTest', 'hidden', 'budget', 'granularity', 'fn', 'analogBits', 'digitalBits', 'readoutBits', 'cell', 'adc',
     'digital', 'variation', 'poolSize', 'photonic', 'photonicPreset', 'phaseBits', 'phaseNoise', 'gammaError',
     'photonicSamples', 'pretrainEpochs', 'searchEpochs', 'finetuneEpochs', 'batchSize', 'lr', 'finetuneLr', 'logitLr',
-    'lambda', 'tauStart', 'tauEnd', 'logitInit', 'percentile',
+    'lambda', 'tauStart', 'tauEnd', 'logitInit', 'percentile', 'model', 'nTrain', 'randomBaselines', 'heuristics',
   ],
   // compareUnit's options; the repeat seed draws the column's device-variation instance when variation is on
   unit: ['fn', 'bits', 'inputRange', 'outputRange', 'cell', 'adc', 'digital', 'adcBits', 'driveMargin', 'overlap', 'variation'],
@@ -27,7 +27,7 @@ export const KIND_FIELDS: Record<SweepKind, readonly string[]> = {
   cell: ['cell', 'fLo', 'fHi', 'mcSamples'],
 };
 
-const scalar = z.union([z.number(), z.string(), z.boolean(), z.array(z.number())]);
+const scalar = z.union([z.number(), z.string(), z.boolean(), z.array(z.number()), z.array(z.string())]);
 const range = z
   .object({
     from: z.number(),
