@@ -138,6 +138,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
         { name: 'all digital (ADC + digital activation)', x: [E.digital.total * 1e12], y: [100 * mix.accuracy.digital], points: true },
         { name: 'all analog (MACAM)', x: [E.analog.total * 1e12], y: [100 * mix.accuracy.analog], points: true },
         { name: 'mixed (SuperMixer)', x: [E.mixed.total * 1e12], y: [100 * mix.accuracy.mixed], points: true },
+        ...mix.baselines.runs.map((b) => ({ name: `baseline ${b.name} (same analog count)`, x: [b.energy * 1e12], y: [100 * b.accuracy], points: true })),
       ],
     }),
   );
@@ -196,6 +197,7 @@ function renderReport(r: DemoReport, views: ReturnType<typeof presetView>[], mo:
         ['all digital (ADC + digital activation)', pct(mix.accuracy.digital), J(mix.energy.digital.total), '0 %'],
         ['all analog (MACAM)', pct(mix.accuracy.analog), J(mix.energy.analog.total), pct(1 - mix.energy.analog.total / mix.energy.digital.total)],
         ['mixed (SuperMixer)', pct(mix.accuracy.mixed), J(mix.energy.mixed.total), pct(mix.saving)],
+        ...mix.baselines.runs.map((b) => [`baseline: ${b.name} (same analog count, McNemar p = ${b.comparison.pValue.toPrecision(3)})`, pct(b.accuracy), J(b.energy), pct(b.saving)]),
       ],
     ),
     '',

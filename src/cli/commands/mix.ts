@@ -307,5 +307,6 @@ async function seedsHandler(args: MixArgs, opts: Partial<MixOptions>, stop: Phas
     ),
   );
   say(args, '');
-  say(args, `saving ${ms(summary.saving)} (all-analog ${ms(summary.savingAnalog)}); accuracy drop vs digital: mixed ${ms(summary.drop.mixed)}, analog ${ms(summary.drop.analog)}`);
+  const pts = (v: { mean: number; sd: number }) => `${(100 * v.mean).toFixed(2)} +- ${(100 * v.sd).toFixed(2)} points`;
+  say(args, `saving ${ms(summary.saving)} (all-analog ${ms(summary.savingAnalog)}); accuracy drop vs all-digital: mixed ${pts(summary.drop.mixed)}, all-analog ${pts(summary.drop.analog)}`);
 }
