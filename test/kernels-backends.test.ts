@@ -210,3 +210,22 @@ describe('training on each backend', () => {
     }
   });
 });
+
+describe('OpenBLAS kernel family from the CPU flags', () => {
+  const info = (flags: string) => `processor\t: 0\nmodel name\t: Intel(R) Xeon(R) Processor\nflags\t\t: ${flags}\n`;
+  it('AVX-512 -> SkylakeX, AVX2 + FMA -> Haswell, older -> left to OpenBLAS; the user setting wins', async () => {
+    const { blasCoreType } = await import('../src/kernels/blas.ts');
+    if (process.platform !== 'linux' || process.arch !== 'x64') {
+      expect(blasCoreType({}, info('avx2 fma'))).toBeUndefined();
+      return;
+    }
+    expect(blasCoreType({}, info('fpu sse2 avx avx2 fma avx512f avx512dq avx512cd avx512bw avx512vl'))).toBe('SkylakeX');
+    expect(blasCoreType({}, info('fpu sse2 avx avx2 fma avx512f'))).toBe('Haswell');
+    expect(blasCoreType({}, info('fpu sse2 avx avx2 fma'))).toBe('Haswell');
+    expect(blasCoreType({}, info('fpu sse2 sse3 avx'))).toBeUndefined();
+    expect(blasCoreType({}, 'no flags line here')).toBeUndefined();
+    expect(blasCoreType({ OPENBLAS_CORETYPE: 'Zen' }, info('avx2 fma'))).toBeUndefined();
+    expect(blasCoreType({ FUSEMIX_BLAS_CORETYPE: 'off' }, info('avx2 fma'))).toBeUndefined();
+    expect(blasCoreType({ FUSEMIX_BLAS_CORETYPE: 'Sandybridge' }, info('avx2 fma'))).toBe('Sandybridge');
+  });
+});
