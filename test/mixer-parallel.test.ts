@@ -51,14 +51,15 @@ describe('mix on worker threads', () => {
     const first = await runMixParallel(opts, { threads: 2, outDir: out });
     expect(JSON.stringify(first.result)).toBe(sequential);
     const files = mtimes(out);
-    for (const f of ['pretrain', 'digital', 'analog', 'search-b0.4', 'mixed-b0.4', 'eval-digital', 'eval-analog', 'eval-mixed-b0.4', 'eval-float']) {
+    const baselines = ['random-1', 'random-2', 'random-3', 'sensitivity', 'variance'].flatMap((b) => [`baseline-${b}-b0.4`, `eval-baseline-${b}-b0.4`]);
+    for (const f of ['pretrain', 'digital', 'analog', 'search-b0.4', 'mixed-b0.4', 'eval-digital', 'eval-analog', 'eval-mixed-b0.4', 'eval-float', 'baseline-scores', ...baselines]) {
       expect(files.has(`${f}.ckpt.json`), f).toBe(true);
     }
     // a complete run: nothing recomputed, no file rewritten
     const lines: string[] = [];
     const again = await runMixParallel(opts, { threads: 2, outDir: out, log: (l) => lines.push(l) });
     expect(JSON.stringify(again.result)).toBe(sequential);
-    expect(lines.filter((l) => !l.startsWith('accuracy:'))).toEqual([]);
+    expect(lines.filter((l) => !l.startsWith('accuracy:') && !l.startsWith('baselines:'))).toEqual([]);
     expect(mtimes(out)).toEqual(files);
     // the files also resume a sequential run (same format, same hashes)
     expect(JSON.stringify(runMix(opts, { outDir: out }).result)).toBe(sequential);
@@ -70,7 +71,8 @@ describe('mix on worker threads', () => {
     const lines2: string[] = [];
     const resumed = await runMixParallel(opts, { threads: 2, outDir: out2, log: (l) => lines2.push(l) });
     expect(JSON.stringify(resumed.result)).toBe(sequential);
-    expect(lines2.map((l) => l.split(':')[0]).sort()).toEqual(['accuracy', 'analog', 'mixed-b0.4']);
+    const baselinePhases = ['random-1', 'random-2', 'random-3', 'sensitivity', 'variance'].map((b) => `baseline-${b}-b0.4`);
+    expect(lines2.map((l) => l.split(':')[0]).sort()).toEqual(['accuracy', 'analog', ...baselinePhases, 'baselines', 'mixed-b0.4']);
     for (const f of ['pretrain', 'digital', 'search-b0.4']) expect(mtimes(out2).get(`${f}.ckpt.json`)).toBe(before.get(`${f}.ckpt.json`));
     expect(existsSync(join(out2, 'eval-analog.ckpt.json'))).toBe(true);
   });

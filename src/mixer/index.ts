@@ -8,5 +8,7 @@ export * from './options.ts';
 export * from './models.ts';
 export * from './data.ts';
 export * from './run.ts';
+export * from './stats.ts';
+export * from './baselines.ts';
 export * from './pareto.ts';
 export * from './seeds.ts';

@@ -34,7 +34,9 @@ import { layoutForMapping, loadPhotonicCore, photonicEnergy, type PhotonicCore }
 import { loadMixData, type MixData } from './data.ts';
 import { energyModel, energyReport, expectedEnergy, expectedEnergyGrad, hardAssignment, type EnergyReport } from './energy.ts';
 import { createActivationHardware, type ActivationHardware, type HardwareOptions } from './hardware.ts';
+import { baselineSummary, type BaselineSummary, channelScores } from './baselines.ts';
 import { buildNet, type Net } from './models.ts';
+import { mcnemar } from './stats.ts';
 import { budgetHash, budgetTag, type MixOptions, resolveMixOptions, sharedHash } from './options.ts';
 import { analogProbabilities, relaxedGates, temperature } from './relax.ts';
 
@@ -140,34 +142,6 @@ function evaluateSamples(model: Sequential, data: Dataset): { loss: number; accu
     }
   }
   return { loss: loss / data.n, accuracy: correct / data.n, correct, n: data.n, mask: mask.join('') };
-}
-
-/**
- * Paired comparison of two networks on the same test samples (McNemar's exact test): samples only
- * `a` gets right, only `b` gets right, and the two-sided binomial p-value of that split.
- */
-export function mcnemar(maskA: string, maskB: string): { onlyA: number; onlyB: number; pValue: number } {
-  let onlyA = 0;
-  let onlyB = 0;
-  for (let i = 0; i < maskA.length; i++) {
-    if (maskA[i] === '1' && maskB[i] === '0') onlyA++;
-    else if (maskA[i] === '0' && maskB[i] === '1') onlyB++;
-  }
-  return mcnemarCounts(onlyA, onlyB);
-}
-
-/** McNemar's exact test from the discordant counts (pooled counts of several paired comparisons). */
-export function mcnemarCounts(onlyA: number, onlyB: number): { onlyA: number; onlyB: number; pValue: number } {
-  const n = onlyA + onlyB;
-  const k = Math.min(onlyA, onlyB);
-  // P(X <= k), X ~ Binomial(n, 1/2), in log space
-  let logC = 0;
-  let tail = 0;
-  for (let i = 0; i <= k; i++) {
-    if (i > 0) logC += Math.log((n - i + 1) / i);
-    tail += Math.exp(logC - n * Math.LN2);
-  }
-  return { onlyA, onlyB, pValue: n === 0 ? 1 : Math.min(1, 2 * tail) };
 }
 
 /**
@@ -811,103 +785,6 @@ function pipeline(partial: Partial<MixOptions>, hooks: RunHooks, only?: Chain, p
     history: { pretrain: pre.history, digital: dig.history, search: srch.history, mixed: mix.history, analog: ana.history },
   };
   return { result };
-}
-
-export interface BaselineResult {
-  name: string;
-  kind: string;
-  accuracy: number;
-  /** A/D + activation energy per inference (J) */
-  energy: number;
-  saving: number;
-  /** the analog channels of every site (as many per site as the searched assignment has) */
-  analogChannels: number[][];
-  /** mixed (searched) vs this baseline */
-  comparison: ReturnType<typeof mcnemar>;
-}
-export interface BaselineSummary {
-  runs: BaselineResult[];
-  random?: { draws: number; accuracyMean: number; accuracySd: number; comparison: ReturnType<typeof mcnemar> };
-}
-
-/** Per-baseline McNemar tests against the searched network, and the random draws pooled. */
-function baselineSummary(runs: Array<Omit<BaselineResult, 'comparison'> & { mask: string }>, mixedMask: string): BaselineSummary {
-  const out: BaselineSummary = { runs: runs.map(({ mask, ...r }) => ({ ...r, comparison: mcnemar(mixedMask, mask) })) };
-  const rnd = runs.filter((r) => r.kind === 'random');
-  if (rnd.length > 0) {
-    const acc = rnd.map((r) => r.accuracy);
-    const { mean, sd } = meanSd(acc);
-    out.random = { draws: rnd.length, accuracyMean: mean, accuracySd: sd, comparison: mcnemar(rnd.map(() => mixedMask).join(''), rnd.map((r) => r.mask).join('')) };
-  }
-  return out;
-}
-
-/** Mean and sample standard deviation (0 for one value). */
-export function meanSd(v: readonly number[]): { mean: number; sd: number } {
-  const mean = v.reduce((a, b) => a + b, 0) / v.length;
-  const sd = v.length > 1 ? Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / (v.length - 1)) : 0;
-  return { mean, sd };
-}
-
-/**
- * The heuristics' channel scores (options HEURISTICS) on the first 2,000 training samples of the
- * pretrained network with calibrated scales, ideal weights (photonic model off):
- * sensitivity = sum over batches of 100 of |dL/dp_c| with every channel digital (p = 0, both paths
- * computed); variance = variance of f(z) over samples and positions.
- */
-function channelScores(net: Net, model: ModelState, scales: readonly number[], data: Dataset, o: MixOptions): Record<string, number[][]> {
-  net.model.loadState(model);
-  net.sites.forEach((s, k) => (s.scale = scales[k]!));
-  for (const p of net.photonic) p.mode = 'off';
-  const n = Math.min(2000, data.n);
-  const F = data.features;
-  const out: Record<string, number[][]> = {};
-  if (o.heuristics.includes('variance')) {
-    const sum = net.sites.map((s) => new Float64Array(s.site.channels));
-    const sq = net.sites.map((s) => new Float64Array(s.site.channels));
-    for (const s of net.sites) s.mode = 'float';
-    for (let s0 = 0; s0 < n; s0 += 500) {
-      const b = Math.min(500, n - s0);
-      net.model.forward(data.x.subarray(s0 * F, (s0 + b) * F));
-      net.sites.forEach((site, k) => {
-        const { channels: C, spatial: S } = site.site;
-        const x = site.lastInput;
-        for (let i = 0, q = 0; i < b; i++) {
-          for (let c = 0; c < C; c++) {
-            for (let j = 0; j < S; j++, q++) {
-              const y = site.fn.f(x[q]!);
-              sum[k]![c] += y;
-              sq[k]![c] += y * y;
-            }
-          }
-        }
-      });
-    }
-    out.variance = net.sites.map((site, k) => {
-      const m = n * site.site.spatial;
-      return Array.from(sum[k]!, (v, c) => Math.max(0, sq[k]![c]! / m - (v / m) ** 2));
-    });
-  }
-  if (o.heuristics.includes('sensitivity')) {
-    const acc = net.sites.map((s) => new Float64Array(s.site.channels));
-    for (const s of net.sites) {
-      s.mode = 'mix';
-      s.setGates(new Float64Array(s.site.channels), new Float64Array(s.site.channels).fill(1));
-    }
-    const C = net.model.outSize;
-    let grad = new Float64Array(0);
-    for (let s0 = 0; s0 < n; s0 += 100) {
-      const b = Math.min(100, n - s0);
-      const z = net.model.forward(data.x.subarray(s0 * F, (s0 + b) * F), { training: true });
-      if (grad.length !== z.length) grad = new Float64Array(z.length);
-      net.model.backward(softmaxCrossEntropy(z, data.y.subarray(s0, s0 + b), b, C, grad).grad);
-      net.sites.forEach((site, k) => {
-        for (let c = 0; c < site.site.channels; c++) acc[k]![c] += Math.abs(site.gateGrad[c]!);
-      });
-    }
-    out.sensitivity = acc.map((a) => Array.from(a));
-  }
-  return out;
 }
 
 function mkState(

@@ -6,7 +6,8 @@
  * split (McNemar's exact test), which is how "p pooled over seeds" is meant here.
  */
 import { ConfigError } from '../core/errors.ts';
-import { mcnemarCounts, meanSd, type MixResult } from './run.ts';
+import type { MixResult } from './run.ts';
+import { mcnemarCounts, meanSd } from './stats.ts';
 
 export interface Spread {
   mean: number;

@@ -1,0 +1,100 @@
+/**
+ * Baseline assignments of a mix run (the chains and their fine-tuning live in run.ts): the
+ * heuristics' channel scores, and the summary of the baselines against the searched assignment.
+ */
+import type { Dataset } from '../data/index.ts';
+import { softmaxCrossEntropy } from '../nn/loss.ts';
+import type { ModelState } from '../nn/sequential.ts';
+import type { Net } from './models.ts';
+import type { MixOptions } from './options.ts';
+import { mcnemar, meanSd } from './stats.ts';
+
+export interface BaselineResult {
+  name: string;
+  kind: string;
+  accuracy: number;
+  /** A/D + activation energy per inference (J) */
+  energy: number;
+  saving: number;
+  /** the analog channels of every site (as many per site as the searched assignment has) */
+  analogChannels: number[][];
+  /** mixed (searched) vs this baseline */
+  comparison: ReturnType<typeof mcnemar>;
+}
+export interface BaselineSummary {
+  runs: BaselineResult[];
+  random?: { draws: number; accuracyMean: number; accuracySd: number; comparison: ReturnType<typeof mcnemar> };
+}
+
+/** Per-baseline McNemar tests against the searched network, and the random draws pooled. */
+export function baselineSummary(runs: Array<Omit<BaselineResult, 'comparison'> & { mask: string }>, mixedMask: string): BaselineSummary {
+  const out: BaselineSummary = { runs: runs.map(({ mask, ...r }) => ({ ...r, comparison: mcnemar(mixedMask, mask) })) };
+  const rnd = runs.filter((r) => r.kind === 'random');
+  if (rnd.length > 0) {
+    const acc = rnd.map((r) => r.accuracy);
+    const { mean, sd } = meanSd(acc);
+    out.random = { draws: rnd.length, accuracyMean: mean, accuracySd: sd, comparison: mcnemar(rnd.map(() => mixedMask).join(''), rnd.map((r) => r.mask).join('')) };
+  }
+  return out;
+}
+
+/**
+ * The heuristics' channel scores (options HEURISTICS) on the first 2,000 training samples of the
+ * pretrained network with calibrated scales, ideal weights (photonic model off):
+ * sensitivity = sum over batches of 100 of |dL/dp_c| with every channel digital (p = 0, both paths
+ * computed); variance = variance of f(z) over samples and positions.
+ */
+export function channelScores(net: Net, model: ModelState, scales: readonly number[], data: Dataset, o: MixOptions): Record<string, number[][]> {
+  net.model.loadState(model);
+  net.sites.forEach((s, k) => (s.scale = scales[k]!));
+  for (const p of net.photonic) p.mode = 'off';
+  const n = Math.min(2000, data.n);
+  const F = data.features;
+  const out: Record<string, number[][]> = {};
+  if (o.heuristics.includes('variance')) {
+    const sum = net.sites.map((s) => new Float64Array(s.site.channels));
+    const sq = net.sites.map((s) => new Float64Array(s.site.channels));
+    for (const s of net.sites) s.mode = 'float';
+    for (let s0 = 0; s0 < n; s0 += 500) {
+      const b = Math.min(500, n - s0);
+      net.model.forward(data.x.subarray(s0 * F, (s0 + b) * F));
+      net.sites.forEach((site, k) => {
+        const { channels: C, spatial: S } = site.site;
+        const x = site.lastInput;
+        for (let i = 0, q = 0; i < b; i++) {
+          for (let c = 0; c < C; c++) {
+            for (let j = 0; j < S; j++, q++) {
+              const y = site.fn.f(x[q]!);
+              sum[k]![c] += y;
+              sq[k]![c] += y * y;
+            }
+          }
+        }
+      });
+    }
+    out.variance = net.sites.map((site, k) => {
+      const m = n * site.site.spatial;
+      return Array.from(sum[k]!, (v, c) => Math.max(0, sq[k]![c]! / m - (v / m) ** 2));
+    });
+  }
+  if (o.heuristics.includes('sensitivity')) {
+    const acc = net.sites.map((s) => new Float64Array(s.site.channels));
+    for (const s of net.sites) {
+      s.mode = 'mix';
+      s.setGates(new Float64Array(s.site.channels), new Float64Array(s.site.channels).fill(1));
+    }
+    const C = net.model.outSize;
+    let grad = new Float64Array(0);
+    for (let s0 = 0; s0 < n; s0 += 100) {
+      const b = Math.min(100, n - s0);
+      const z = net.model.forward(data.x.subarray(s0 * F, (s0 + b) * F), { training: true });
+      if (grad.length !== z.length) grad = new Float64Array(z.length);
+      net.model.backward(softmaxCrossEntropy(z, data.y.subarray(s0, s0 + b), b, C, grad).grad);
+      net.sites.forEach((site, k) => {
+        for (let c = 0; c < site.site.channels; c++) acc[k]![c] += Math.abs(site.gateGrad[c]!);
+      });
+    }
+    out.sensitivity = acc.map((a) => Array.from(a));
+  }
+  return out;
+}
