@@ -7,14 +7,14 @@
  * same epoch with the mixer's hardware in the loop (both activation paths and the photonic model), the
  * cost of a search epoch. Prints figures; asserts nothing.
  *
- *   npx tsx bench/cnn.ts [--n 2000] [--runs 3]
+ *   npx tsx bench/cnn.ts [--n 2000] [--runs 3] [--precision f64|f32]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadMnistAll, subset } from '../src/data/index.ts';
-import { getKernelBackend } from '../src/kernels/index.ts';
+import { getKernelBackend, getKernelPrecision, setKernelPrecision, type KernelPrecision } from '../src/kernels/index.ts';
 import { buildNet, hardwareFor, resolveMixOptions } from '../src/mixer/index.ts';
 import { Conv2d, Dense, Flatten, MaxPool2d, ReLU, Sequential, SGD, trainEpoch } from '../src/nn/index.ts';
 import { loadPhotonicCore } from '../src/photonic/index.ts';
@@ -26,6 +26,8 @@ const arg = (name: string, dflt: number) => {
 };
 const N = arg('n', 2000);
 const RUNS = arg('runs', 3);
+const pi = process.argv.indexOf('--precision');
+if (pi > 0) setKernelPrecision(process.argv[pi + 1] as KernelPrecision);
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
 
 const all = loadMnistAll();
@@ -85,7 +87,7 @@ function searchEpoch(): number {
   return (performance.now() - t0) / 1000;
 }
 
-console.log(`CNN preset (3 x conv3x3 64, pools, fc), batch 64, SGD lr 0.05, one epoch over ${data.n} digits; backend ${getKernelBackend().name}, one thread; median of ${RUNS} (+1 warm-up)`);
+console.log(`CNN preset (3 x conv3x3 64, pools, fc), batch 64, SGD lr 0.05, one epoch over ${data.n} digits; backend ${getKernelBackend().name} ${getKernelPrecision()}, one thread; median of ${RUNS} (+1 warm-up)`);
 const model = floatCnn();
 const opt = new SGD({ lr: 0.05 });
 const ours: number[] = [];
