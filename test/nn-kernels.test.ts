@@ -92,6 +92,9 @@ describe('im2col / col2im', () => {
     { channels: 2, height: 5, width: 4, kernel: 3, stride: 1, padding: 1 },
     { channels: 1, height: 7, width: 6, kernel: 3, stride: 2, padding: 0 },
     { channels: 3, height: 4, width: 5, kernel: 2, stride: 1, padding: 1 },
+    { channels: 2, height: 6, width: 7, kernel: 3, stride: 2, padding: 1 },
+    { channels: 1, height: 5, width: 3, kernel: 5, stride: 1, padding: 2 },
+    { channels: 2, height: 9, width: 8, kernel: 3, stride: 3, padding: 2 },
   ];
   for (const c of cases) {
     const g: ConvGeometry = {
@@ -105,10 +108,10 @@ describe('im2col / col2im', () => {
       const rowLen = c.channels * c.kernel * c.kernel;
       const rows = batch * g.outHeight * g.outWidth;
       const cols = im2col(x, batch, g, new Float64Array(rows * rowLen));
-      let r = 0;
+      const npos = g.outHeight * g.outWidth;
       for (let s = 0; s < batch; s++)
         for (let oy = 0; oy < g.outHeight; oy++)
-          for (let ox = 0; ox < g.outWidth; ox++, r++)
+          for (let ox = 0; ox < g.outWidth; ox++)
             for (let ch = 0; ch < c.channels; ch++)
               for (let ky = 0; ky < c.kernel; ky++)
                 for (let kx = 0; kx < c.kernel; kx++) {
@@ -116,7 +119,8 @@ describe('im2col / col2im', () => {
                   const ix = ox * c.stride - c.padding + kx;
                   const inside = iy >= 0 && iy < c.height && ix >= 0 && ix < c.width;
                   const want = inside ? x[((s * c.channels + ch) * c.height + iy) * c.width + ix]! : 0;
-                  expect(cols[r * rowLen + (ch * c.kernel + ky) * c.kernel + kx]).toBe(want);
+                  // sample s: row (ch k + ky) k + kx, column oy OW + ox
+                  expect(cols[(s * rowLen + (ch * c.kernel + ky) * c.kernel + kx) * npos + oy * g.outWidth + ox]).toBe(want);
                 }
       // <im2col(x), y> = <x, col2im(y)>
       const y = rand(rows * rowLen);

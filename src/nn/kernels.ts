@@ -72,22 +72,6 @@ export function transpose(A: Float64Array, m: number, n: number, out: Float64Arr
   return out;
 }
 
-/**
- * Batched 3-D transpose used by convolutions: A is `b` blocks of r x c, out gets `b` blocks of c x r.
- * (NCHW sample (C x P) <-> rows of an im2col product (P x C).)
- */
-export function transposeBatched(A: Float64Array, b: number, r: number, c: number, out: Float64Array): Float64Array {
-  const sz = r * c;
-  for (let s = 0; s < b; s++) {
-    const o = s * sz;
-    for (let i = 0; i < r; i++) {
-      const ai = o + i * c;
-      for (let j = 0; j < c; j++) out[o + j * r + i] = A[ai + j]!;
-    }
-  }
-  return out;
-}
-
 /** Geometry of a 2-D convolution window (square kernel, equal stride/padding on both axes). */
 export interface ConvGeometry {
   channels: number;
@@ -106,38 +90,36 @@ export function convOutSize(size: number, kernel: number, stride: number, paddin
 }
 
 /**
- * im2row for a batch of NCHW samples: `cols` gets (batch * outH * outW) rows of (C * kh * kw) values,
- * row (s, oy, ox) holding the receptive field of output pixel (oy, ox) of sample s, channel-major then
- * kernel row then kernel column. Padding reads as zero.
+ * im2col, one [C k k, OH OW] matrix per sample (row (c k + ky) k + kx, column oy OW + ox): the window
+ * entries of every output position, zero outside the image. Rows are contiguous runs of input rows,
+ * so at stride 1 each is copied as a block; the convolution of a sample is then one product
+ * W^T (OC x C k k) times it, giving the NCHW output directly.
  */
 export function im2col(x: Float64Array, batch: number, g: ConvGeometry, cols: Float64Array): Float64Array {
   const { channels: C, height: H, width: W, kernel: K, stride: S, padding: P, outHeight: OH, outWidth: OW } = g;
-  const rowLen = C * K * K;
   const sampleIn = C * H * W;
-  let r = 0;
+  let o = 0;
   for (let s = 0; s < batch; s++) {
-    const xs = s * sampleIn;
-    for (let oy = 0; oy < OH; oy++) {
-      for (let ox = 0; ox < OW; ox++) {
-        let o = r * rowLen;
-        const iy0 = oy * S - P;
-        const ix0 = ox * S - P;
-        for (let c = 0; c < C; c++) {
-          const xc = xs + c * H * W;
-          for (let ky = 0; ky < K; ky++) {
-            const iy = iy0 + ky;
+    for (let c = 0; c < C; c++) {
+      const xc = s * sampleIn + c * H * W;
+      for (let ky = 0; ky < K; ky++) {
+        for (let kx = 0; kx < K; kx++) {
+          // ox with 0 <= ox S - P + kx < W
+          const lo = Math.min(OW, Math.max(0, Math.ceil((P - kx) / S)));
+          const hi = Math.max(lo, Math.min(OW, Math.floor((W - 1 + P - kx) / S) + 1));
+          for (let oy = 0; oy < OH; oy++, o += OW) {
+            const iy = oy * S - P + ky;
             if (iy < 0 || iy >= H) {
-              for (let kx = 0; kx < K; kx++) cols[o++] = 0;
+              cols.fill(0, o, o + OW);
               continue;
             }
-            const xr = xc + iy * W;
-            for (let kx = 0; kx < K; kx++) {
-              const ix = ix0 + kx;
-              cols[o++] = ix < 0 || ix >= W ? 0 : x[xr + ix]!;
-            }
+            if (lo > 0) cols.fill(0, o, o + lo);
+            const xr = xc + iy * W + kx - P;
+            if (S === 1) cols.set(x.subarray(xr + lo, xr + hi), o + lo);
+            else for (let ox = lo; ox < hi; ox++) cols[o + ox] = x[xr + ox * S]!;
+            if (hi < OW) cols.fill(0, o + hi, o + OW);
           }
         }
-        r++;
       }
     }
   }
@@ -147,33 +129,23 @@ export function im2col(x: Float64Array, batch: number, g: ConvGeometry, cols: Fl
 /** Adjoint of im2col: scatter-add the column gradients back into an NCHW batch gradient `dx`. */
 export function col2im(cols: Float64Array, batch: number, g: ConvGeometry, dx: Float64Array): Float64Array {
   const { channels: C, height: H, width: W, kernel: K, stride: S, padding: P, outHeight: OH, outWidth: OW } = g;
-  const rowLen = C * K * K;
   const sampleIn = C * H * W;
   dx.fill(0, 0, batch * sampleIn);
-  let r = 0;
+  let o = 0;
   for (let s = 0; s < batch; s++) {
-    const xs = s * sampleIn;
-    for (let oy = 0; oy < OH; oy++) {
-      for (let ox = 0; ox < OW; ox++) {
-        let o = r * rowLen;
-        const iy0 = oy * S - P;
-        const ix0 = ox * S - P;
-        for (let c = 0; c < C; c++) {
-          const xc = xs + c * H * W;
-          for (let ky = 0; ky < K; ky++) {
-            const iy = iy0 + ky;
-            if (iy < 0 || iy >= H) {
-              o += K;
-              continue;
-            }
-            const xr = xc + iy * W;
-            for (let kx = 0; kx < K; kx++, o++) {
-              const ix = ix0 + kx;
-              if (ix >= 0 && ix < W) dx[xr + ix] = dx[xr + ix]! + cols[o]!;
-            }
+    for (let c = 0; c < C; c++) {
+      const xc = s * sampleIn + c * H * W;
+      for (let ky = 0; ky < K; ky++) {
+        for (let kx = 0; kx < K; kx++) {
+          const lo = Math.min(OW, Math.max(0, Math.ceil((P - kx) / S)));
+          const hi = Math.max(lo, Math.min(OW, Math.floor((W - 1 + P - kx) / S) + 1));
+          for (let oy = 0; oy < OH; oy++, o += OW) {
+            const iy = oy * S - P + ky;
+            if (iy < 0 || iy >= H) continue;
+            const xr = xc + iy * W + kx - P;
+            for (let ox = lo; ox < hi; ox++) dx[xr + ox * S] = dx[xr + ox * S]! + cols[o + ox]!;
           }
         }
-        r++;
       }
     }
   }

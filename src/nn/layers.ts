@@ -10,7 +10,6 @@ import {
   matmulTB,
   maxPoolBackward,
   maxPoolForward,
-  transposeBatched,
   type ConvGeometry,
 } from './kernels.ts';
 import { Scratch, type ActivationSite, type BackwardOptions, type ForwardOptions, type Layer } from './layer.ts';
@@ -44,6 +43,18 @@ export function initWeights(w: Float64Array, fanIn: number, fanOut: number, sche
     const a = Math.sqrt(6 / (fanIn + fanOut));
     rng.fillUniform(w, -a, a);
   }
+}
+
+/** a[o .. o + n) += v */
+function addScalar(a: Float64Array, o: number, n: number, v: number): void {
+  for (let i = o; i < o + n; i++) a[i] = a[i]! + v;
+}
+
+/** sum of a[o .. o + n) */
+function rangeSum(a: Float64Array, o: number, n: number): number {
+  let t = 0;
+  for (let i = o; i < o + n; i++) t += a[i]!;
+  return t;
 }
 
 function effectiveWeights(
@@ -151,8 +162,9 @@ export interface Conv2dOptions {
 }
 
 /**
- * 2-D convolution on NCHW samples via im2col and the matmul kernel. W is a (C * k * k) x outChannels
- * Matrix (fan-in x fan-out, like Dense), so the same weightTransform hook applies.
+ * 2-D convolution on NCHW samples via im2col (one [C k k, positions] matrix per sample) and one product
+ * per sample. W is a (C * k * k) x outChannels Matrix (fan-in x fan-out, like Dense), so the same
+ * weightTransform hook applies.
  */
 export class Conv2d implements Layer {
   readonly kind = 'conv2d';
@@ -170,9 +182,7 @@ export class Conv2d implements Layer {
   private readonly fanIn: number;
   private wEff: Float64Array;
   private readonly colsBuf = new Scratch();
-  private readonly ytBuf = new Scratch();
   private readonly yBuf = new Scratch();
-  private readonly dytBuf = new Scratch();
   private readonly dcolsBuf = new Scratch();
   private readonly dxBuf = new Scratch();
   private cols: Float64Array = new Float64Array(0);
@@ -218,9 +228,15 @@ export class Conv2d implements Layer {
     const OC = this.outChannels;
     const w = matrixData(this.W);
     const wEff = effectiveWeights(w, this.fanIn, OC, this.weightTransform, opts.training, this.name);
-    const cols = im2col(x, batch, g, this.colsBuf.get(batch * P * this.fanIn));
-    const yt = matmul(cols, wEff, this.ytBuf.get(batch * P * OC), batch * P, this.fanIn, OC, false, this.b);
-    const y = transposeBatched(yt, batch, P, OC, this.yBuf.get(batch * this.outSize));
+    const F = this.fanIn;
+    const cols = im2col(x, batch, g, this.colsBuf.get(batch * P * F));
+    // per sample: y_s (OC x P, NCHW) = W^T (OC x F) cols_s (F x P), then the bias of each channel
+    const y = this.yBuf.get(batch * this.outSize);
+    for (let s = 0; s < batch; s++) {
+      const ys = y.subarray(s * OC * P, (s + 1) * OC * P);
+      matmulTA(wEff, cols.subarray(s * F * P, (s + 1) * F * P), ys, OC, F, P);
+      if (this.b) for (let c = 0; c < OC; c++) addScalar(ys, c * P, P, this.b[c]!);
+    }
     if (opts.training) {
       this.cols = cols;
       this.wEff = wEff;
@@ -232,12 +248,21 @@ export class Conv2d implements Layer {
     const g = this.geometry;
     const P = g.outHeight * g.outWidth;
     const OC = this.outChannels;
-    const rows = batch * P;
-    const dyt = transposeBatched(dy, batch, OC, P, this.dytBuf.get(rows * OC));
-    matmulTA(this.cols, dyt, this.dW, this.fanIn, rows, OC);
-    if (this.db) colSums(dyt, rows, OC, this.db);
+    const F = this.fanIn;
+    // dW (F x OC) = sum_s cols_s (F x P) dy_s^T; db_c = sum over samples and positions of dy
+    for (let s = 0; s < batch; s++) {
+      matmulTB(this.cols.subarray(s * F * P, (s + 1) * F * P), dy.subarray(s * OC * P, (s + 1) * OC * P), this.dW, F, P, OC, s > 0);
+    }
+    if (this.db) {
+      this.db.fill(0);
+      for (let s = 0, o = 0; s < batch; s++) for (let c = 0; c < OC; c++, o += P) this.db[c] = this.db[c]! + rangeSum(dy, o, P);
+    }
     if (!opts.needInputGrad) return new Float64Array(0);
-    const dcols = matmulTB(dyt, this.wEff, this.dcolsBuf.get(rows * this.fanIn), rows, OC, this.fanIn);
+    // dcols_s (F x P) = W (F x OC) dy_s (OC x P)
+    const dcols = this.dcolsBuf.get(batch * F * P);
+    for (let s = 0; s < batch; s++) {
+      matmul(this.wEff, dy.subarray(s * OC * P, (s + 1) * OC * P), dcols.subarray(s * F * P, (s + 1) * F * P), F, OC, P);
+    }
     return col2im(dcols, batch, g, this.dxBuf.get(batch * this.inSize));
   }
 
