@@ -87,6 +87,23 @@ function searchEpoch(): number {
   return (performance.now() - t0) / 1000;
 }
 
+// the second convolution's product, the CNN's hot path: W [64, 576] x columns [576, 196] per sample
+{
+  const be = getKernelBackend();
+  const prec = getKernelPrecision();
+  const W = Float64Array.from({ length: 64 * 576 }, (_v, i) => Math.sin(i));
+  const B = Float64Array.from({ length: 576 * 196 }, (_v, i) => Math.cos(i));
+  const C = new Float64Array(64 * 196);
+  const times: number[] = [];
+  for (let r = 0; r <= RUNS; r++) {
+    const t0 = performance.now();
+    for (let s = 0; s < 64; s++) be.gemm('nn', W, B, C, 64, 576, 196, false, undefined, prec);
+    if (r > 0) times.push((performance.now() - t0) / 1000);
+  }
+  const flops = 2 * 64 * 576 * 196 * 64;
+  console.log(`conv 64 x 576 x 196 product, 64 samples, ${be.name} ${prec}: ${(flops / median(times) / 1e9).toFixed(1)} GFLOP/s${process.env.OPENBLAS_CORETYPE ? ` (OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE})` : ''}`);
+}
+
 console.log(`CNN preset (3 x conv3x3 64, pools, fc), batch 64, SGD lr 0.05, one epoch over ${data.n} digits; backend ${getKernelBackend().name} ${getKernelPrecision()}, one thread; median of ${RUNS} (+1 warm-up)`);
 const model = floatCnn();
 const opt = new SGD({ lr: 0.05 });

@@ -228,4 +228,12 @@ describe('OpenBLAS kernel family from the CPU flags', () => {
     expect(blasCoreType({ FUSEMIX_BLAS_CORETYPE: 'off' }, info('avx2 fma'))).toBeUndefined();
     expect(blasCoreType({ FUSEMIX_BLAS_CORETYPE: 'Sandybridge' }, info('avx2 fma'))).toBe('Sandybridge');
   });
+  it('says when the environment pins narrower kernels than an AVX-512 CPU allows', async () => {
+    const { coreTypeNote } = await import('../src/kernels/blas.ts');
+    const avx512 = info('fpu sse2 avx avx2 fma avx512f avx512dq avx512cd avx512bw avx512vl');
+    expect(coreTypeNote({ OPENBLAS_CORETYPE: 'Haswell' }, avx512)).toMatch(/OPENBLAS_CORETYPE=Haswell .*AVX-512/);
+    expect(coreTypeNote({ OPENBLAS_CORETYPE: 'SkylakeX' }, avx512)).toBeUndefined();
+    expect(coreTypeNote({ OPENBLAS_CORETYPE: 'Haswell' }, info('avx2 fma'))).toBeUndefined();
+    expect(coreTypeNote({}, avx512)).toBeUndefined();
+  });
 });

@@ -69,6 +69,12 @@ export function blasCoreType(env: NodeJS.ProcessEnv = process.env, cpuinfo?: str
   if (forced === 'off') return undefined;
   if (forced) return forced;
   if (process.platform !== 'linux' || process.arch !== 'x64') return undefined;
+  return cpuCoreFamily(cpuinfo);
+}
+
+/** The widest OpenBLAS kernel family the CPU's instruction sets allow (SkylakeX, Haswell), or undefined. */
+export function cpuCoreFamily(cpuinfo?: string): string | undefined {
+  if (cpuinfo === undefined && process.platform !== 'linux') return undefined;
   let info = cpuinfo;
   try {
     info ??= readFileSync('/proc/cpuinfo', 'utf8');
@@ -80,6 +86,22 @@ export function blasCoreType(env: NodeJS.ProcessEnv = process.env, cpuinfo?: str
   const flags = new Set(line[1]!.trim().split(/\s+/));
   if (['avx512f', 'avx512bw', 'avx512vl', 'avx512dq', 'avx512cd'].every((f) => flags.has(f))) return 'SkylakeX';
   if (flags.has('avx2') && flags.has('fma')) return 'Haswell';
+  return undefined;
+}
+
+/**
+ * A note when the environment's OPENBLAS_CORETYPE names narrower kernels than the CPU allows (a
+ * machine image that exports OPENBLAS_CORETYPE=Haswell on an AVX-512 CPU): measured on such a 2-core
+ * AMD EPYC VM, the conv product of bench/cnn.ts ran 38 GFLOP/s with Haswell kernels, 62 with
+ * OpenBLAS's own choice.
+ */
+export function coreTypeNote(env: NodeJS.ProcessEnv = process.env, cpuinfo?: string): string | undefined {
+  const set = env.OPENBLAS_CORETYPE;
+  if (!set) return undefined;
+  const best = cpuCoreFamily(cpuinfo);
+  if (best === 'SkylakeX' && /^(haswell|zen|sandybridge|nehalem|core2|prescott|atom)$/i.test(set)) {
+    return `OPENBLAS_CORETYPE=${set} from the environment, but this CPU has AVX-512: unset it (or set SkylakeX) for the wider kernels`;
+  }
   return undefined;
 }
 
@@ -126,6 +148,8 @@ export function loadBlasBackend(names: readonly string[] = process.env.FUSEMIX_B
   try {
     config = String(lib.func('const char *openblas_get_config()')());
     if (core) config += ` (OPENBLAS_CORETYPE=${core} from the CPU flags)`;
+    const note = coreTypeNote();
+    if (note) config += ` (${note})`;
     const want = Number(process.env.FUSEMIX_BLAS_THREADS ?? 1);
     threads = Number.isInteger(want) && want >= 1 ? want : 1;
     lib.func('void openblas_set_num_threads(int)')(threads);
