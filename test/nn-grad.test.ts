@@ -3,6 +3,8 @@ import { stream } from '../src/core/rng.ts';
 import {
   Activation,
   activationFns,
+  AvgPool2d,
+  BatchNorm2d,
   Conv2d,
   Dense,
   Flatten,
@@ -22,12 +24,13 @@ function rand(n: number, lo = -1, hi = 1): Float64Array {
 const H = 1e-6;
 
 /** L = sum(r .* layer(x)); checks dL/dx and every dL/dparam against central differences. */
-function checkLayer(layer: Layer, batch: number, opts: { x?: Float64Array; tol?: number } = {}): void {
+function checkLayer(layer: Layer, batch: number, opts: { x?: Float64Array; tol?: number; training?: boolean } = {}): void {
   const tol = opts.tol ?? 1e-6;
+  const training = opts.training ?? false;
   const x = opts.x ?? rand(batch * layer.inSize);
   const r = rand(batch * layer.outSize);
   const loss = (): number => {
-    const y = layer.forward(x, batch, { training: false });
+    const y = layer.forward(x, batch, { training });
     let s = 0;
     for (let i = 0; i < y.length; i++) s += r[i]! * y[i]!;
     return s;
@@ -62,6 +65,17 @@ describe('layer gradients vs central finite differences', () => {
   it('Conv2d 3x3 stride 2 no padding', () =>
     checkLayer(new Conv2d({ name: 'c', seed: 3, inChannels: 1, outChannels: 2, height: 7, width: 6, stride: 2, padding: 0 }), 2));
   it('MaxPool2d (no ties)', () => checkLayer(new MaxPool2d('p', [2, 4, 6]), 2));
+  it('AvgPool2d 2x2 stride 2, and 3x3 stride 1 (overlapping windows)', () => {
+    checkLayer(new AvgPool2d('p', [2, 4, 6]), 2);
+    checkLayer(new AvgPool2d('q', [3, 5, 5], 3, 1), 2);
+  });
+  it('BatchNorm2d, training mode (batch statistics): input, gamma and beta gradients', () => {
+    const bn = new BatchNorm2d('bn', [3, 2, 2]);
+    bn.gamma.set([1.5, -0.7, 0.9]);
+    bn.beta.set([0.2, -0.1, 0.4]);
+    checkLayer(bn, 4, { training: true, x: rand(4 * 12, -2, 3) });
+  });
+  it('BatchNorm2d after a Dense layer (spatial 1)', () => checkLayer(new BatchNorm2d('bn', 5), 6, { training: true }));
   for (const fn of [activationFns.sigmoid, activationFns.tanh, activationFns.gelu, activationFns.silu]) {
     it(`Activation ${fn.name}`, () => checkLayer(new Activation('a', [3, 2, 2], fn), 2, { x: rand(24, -3, 3) }));
   }

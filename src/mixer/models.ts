@@ -19,7 +19,9 @@
  * output position (`products`), which is what its energy per inference counts.
  */
 import { ConfigError } from '../core/errors.ts';
-import { Conv2d, Dense, Flatten, MaxPool2d } from '../nn/layers.ts';
+import { BatchNorm2d } from '../nn/batchnorm.ts';
+import { Conv2d, Dense, Flatten } from '../nn/layers.ts';
+import { AvgPool2d, MaxPool2d } from '../nn/pool.ts';
 import type { Layer } from '../nn/layer.ts';
 import { Sequential } from '../nn/sequential.ts';
 import type { PhotonicCore } from '../photonic/index.ts';

@@ -4,9 +4,9 @@
  * (sample-weighted mean loss, summed correct counts).
  *
  * A worker needs its own copy of the model. Models made only of built-in layers without hooks
- * (Dense and Conv2d without weightTransform, ReLU, MaxPool2d, Flatten) are described and rebuilt
+ * (Dense and Conv2d without weightTransform, ReLU, MaxPool2d, AvgPool2d, BatchNorm2d, Flatten) are described and rebuilt
  * automatically; any other model needs `recipe`: a module exporting a function that builds the same
- * architecture (its parameters are then copied from the model). Without either, or with threads = 1,
+ * architecture (its parameters and buffers are then copied from the model). Without either, or with threads = 1,
  * it evaluates in this thread (same result).
  */
 import type { Samples, Evaluation, Sequential } from './sequential.ts';
@@ -37,7 +37,8 @@ export type LayerSpec =
       bias: boolean;
     }
   | { kind: 'relu'; name: string; shape: number[] }
-  | { kind: 'maxpool2d'; name: string; inShape: [number, number, number]; kernel: number; stride: number }
+  | { kind: 'maxpool2d' | 'avgpool2d'; name: string; inShape: [number, number, number]; kernel: number; stride: number }
+  | { kind: 'batchnorm2d'; name: string; shape: number[]; momentum: number; eps: number }
   | { kind: 'flatten'; name: string; inSize: number };
 
 /** Describe a model of built-in, hook-free layers; undefined when some layer is not one. */
@@ -64,14 +65,16 @@ export function describeModel(model: Sequential): LayerSpec[] | undefined {
       });
     } else if (l.kind === 'relu' && ctor === 'ReLU') {
       out.push({ kind: 'relu', name: l.name, shape: [...l.outShape] });
-    } else if (l.kind === 'maxpool2d' && ctor === 'MaxPool2d') {
+    } else if ((l.kind === 'maxpool2d' && ctor === 'MaxPool2d') || (l.kind === 'avgpool2d' && ctor === 'AvgPool2d')) {
       out.push({
-        kind: 'maxpool2d',
+        kind: l.kind,
         name: l.name,
         inShape: [...(any.inShape as [number, number, number])],
         kernel: any.kernel as number,
         stride: any.stride as number,
       });
+    } else if (l.kind === 'batchnorm2d' && ctor === 'BatchNorm2d') {
+      out.push({ kind: 'batchnorm2d', name: l.name, shape: [...l.outShape], momentum: any.momentum as number, eps: any.eps as number });
     } else if (l.kind === 'flatten' && ctor === 'Flatten') {
       out.push({ kind: 'flatten', name: l.name, inSize: l.inSize });
     } else return undefined;
@@ -81,7 +84,9 @@ export function describeModel(model: Sequential): LayerSpec[] | undefined {
 
 /** Rebuild a model from describeModel's output (weights freshly initialised; load a state next). */
 export async function buildModel(specs: readonly LayerSpec[]): Promise<Sequential> {
-  const { Conv2d, Dense, Flatten, MaxPool2d, ReLU } = await import('../nn/layers.ts');
+  const { Conv2d, Dense, Flatten, ReLU } = await import('../nn/layers.ts');
+  const { AvgPool2d, MaxPool2d } = await import('../nn/pool.ts');
+  const { BatchNorm2d } = await import('../nn/batchnorm.ts');
   const { Sequential } = await import('../nn/sequential.ts');
   const layers = specs.map((s) => {
     switch (s.kind) {
@@ -93,6 +98,10 @@ export async function buildModel(specs: readonly LayerSpec[]): Promise<Sequentia
         return new ReLU(s.name, s.shape);
       case 'maxpool2d':
         return new MaxPool2d(s.name, s.inShape, s.kernel, s.stride);
+      case 'avgpool2d':
+        return new AvgPool2d(s.name, s.inShape, s.kernel, s.stride);
+      case 'batchnorm2d':
+        return new BatchNorm2d(s.name, s.shape, { momentum: s.momentum, eps: s.eps });
       case 'flatten':
         return new Flatten(s.name, s.inSize);
     }
@@ -117,6 +126,8 @@ export interface EvalContext {
   recipe?: { module: string; fn: string; args?: unknown };
   /** Parameter values in model.params() order, with their names (checked on arrival). */
   params: Array<{ name: string; value: Float64Array }>;
+  /** Buffer values in model.buffers() order (batch norm's running statistics). */
+  buffers?: Array<{ name: string; value: Float64Array }>;
   batchSize: number;
 }
 
@@ -153,6 +164,16 @@ export async function evaluateChunk(chunk: EvalChunk, ctx: EvalContext): Promise
         }
         dst.set(src.value);
       });
+      const bs = model.buffers();
+      const srcBufs = ctx.buffers ?? [];
+      if (bs.length !== srcBufs.length) throw new RangeError(`rebuilt model has ${bs.length} buffers, expected ${srcBufs.length}`);
+      bs.forEach((b, i) => {
+        const src = srcBufs[i]!;
+        if (b.name !== src.name || b.value.length !== src.value.length) {
+          throw new RangeError(`rebuilt model buffer ${i} is ${b.name} (${b.value.length}), expected ${src.name} (${src.value.length})`);
+        }
+        b.value.set(src.value);
+      });
       return model;
     })();
     built.set(ctx, p);
@@ -180,6 +201,7 @@ export async function evaluateParallel(model: Sequential, data: Samples, opts: E
   }
   const ctx: EvalContext = {
     params: model.params().map((p) => ({ name: p.name, value: paramData(p) })),
+    buffers: model.buffers().map((b) => ({ name: b.name, value: b.value })),
     batchSize,
     ...(layers ? { layers } : {}),
     ...(opts.recipe

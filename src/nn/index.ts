@@ -3,6 +3,8 @@ export * from './kernels.ts';
 export * from './param.ts';
 export * from './layer.ts';
 export * from './layers.ts';
+export * from './pool.ts';
+export * from './batchnorm.ts';
 export * from './loss.ts';
 export * from './quant.ts';
 export * from './optim.ts';

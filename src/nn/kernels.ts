@@ -202,3 +202,63 @@ export function maxPoolBackward(dy: Float64Array, argmax: Int32Array, count: num
     dx[i] = dx[i]! + dy[o]!;
   }
 }
+
+/** Average pooling, NCHW, no padding: out[s, oy, ox] = mean of the kernel x kernel window. */
+export function avgPoolForward(
+  x: Float64Array,
+  batch: number,
+  channels: number,
+  height: number,
+  width: number,
+  kernel: number,
+  stride: number,
+  out: Float64Array,
+): void {
+  const OH = convOutSize(height, kernel, stride, 0);
+  const OW = convOutSize(width, kernel, stride, 0);
+  const inv = 1 / (kernel * kernel);
+  let o = 0;
+  for (let s = 0; s < batch * channels; s++) {
+    const base = s * height * width;
+    for (let oy = 0; oy < OH; oy++) {
+      for (let ox = 0; ox < OW; ox++) {
+        let t = 0;
+        for (let ky = 0; ky < kernel; ky++) {
+          const row = base + (oy * stride + ky) * width + ox * stride;
+          for (let kx = 0; kx < kernel; kx++) t += x[row + kx]!;
+        }
+        out[o++] = t * inv;
+      }
+    }
+  }
+}
+
+/** Gradient of avgPoolForward: each window's input gets dy / kernel^2 (overlapping windows add). */
+export function avgPoolBackward(
+  dy: Float64Array,
+  batch: number,
+  channels: number,
+  height: number,
+  width: number,
+  kernel: number,
+  stride: number,
+  dx: Float64Array,
+): void {
+  const OH = convOutSize(height, kernel, stride, 0);
+  const OW = convOutSize(width, kernel, stride, 0);
+  const inv = 1 / (kernel * kernel);
+  dx.fill(0, 0, batch * channels * height * width);
+  let o = 0;
+  for (let s = 0; s < batch * channels; s++) {
+    const base = s * height * width;
+    for (let oy = 0; oy < OH; oy++) {
+      for (let ox = 0; ox < OW; ox++) {
+        const g = dy[o++]! * inv;
+        for (let ky = 0; ky < kernel; ky++) {
+          const row = base + (oy * stride + ky) * width + ox * stride;
+          for (let kx = 0; kx < kernel; kx++) dx[row + kx] = dx[row + kx]! + g;
+        }
+      }
+    }
+  }
+}

@@ -36,6 +36,15 @@ export interface Layer {
   forward(x: Float64Array, batch: number, opts: ForwardOptions): Float64Array;
   backward(dy: Float64Array, batch: number, opts: BackwardOptions): Float64Array;
   params(): Param[];
+  /** State that is not trained by gradients but belongs in checkpoints (batch norm's running statistics). */
+  buffers?(): LayerBuffer[];
+}
+
+/** A named non-trainable state array of a layer (checkpointed with the parameters). */
+export interface LayerBuffer {
+  /** Unique within a model, e.g. `bn0.runningMean`. */
+  readonly name: string;
+  readonly value: Float64Array;
 }
 
 /**

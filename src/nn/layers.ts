@@ -1,4 +1,4 @@
-/** Built-in layers: Dense, Conv2d, MaxPool2d, Flatten, ReLU and a generic element-wise Activation. */
+/** Built-in layers: Dense, Conv2d, Flatten, ReLU and a generic element-wise Activation (pooling: pool.ts; batch norm: batchnorm.ts). */
 import { stream, type Seed } from '../core/rng.ts';
 import {
   col2im,
@@ -8,8 +8,6 @@ import {
   matmul,
   matmulTA,
   matmulTB,
-  maxPoolBackward,
-  maxPoolForward,
   type ConvGeometry,
 } from './kernels.ts';
 import { Scratch, type ActivationSite, type BackwardOptions, type ForwardOptions, type Layer } from './layer.ts';
@@ -270,54 +268,6 @@ export class Conv2d implements Layer {
     const p: Param[] = [{ name: `${this.name}.W`, value: this.W, grad: this.dW }];
     if (this.b && this.db) p.push({ name: `${this.name}.b`, value: this.b, grad: this.db });
     return p;
-  }
-}
-
-/** Max pooling over NCHW samples (default 2 x 2, stride 2, no padding). */
-export class MaxPool2d implements Layer {
-  readonly kind = 'maxpool2d';
-  readonly inSize: number;
-  readonly outSize: number;
-  readonly outShape: readonly number[];
-  private readonly kernel: number;
-  private readonly stride: number;
-  private readonly yBuf = new Scratch();
-  private readonly dxBuf = new Scratch();
-  private argmax = new Int32Array(0);
-
-  constructor(
-    readonly name: string,
-    readonly inShape: readonly [number, number, number],
-    kernel = 2,
-    stride = kernel,
-  ) {
-    this.kernel = kernel;
-    this.stride = stride;
-    const [c, h, w] = inShape;
-    const oh = convOutSize(h, kernel, stride, 0);
-    const ow = convOutSize(w, kernel, stride, 0);
-    this.inSize = c * h * w;
-    this.outShape = [c, oh, ow];
-    this.outSize = c * oh * ow;
-  }
-
-  forward(x: Float64Array, batch: number, _opts: ForwardOptions): Float64Array {
-    const y = this.yBuf.get(batch * this.outSize);
-    if (this.argmax.length < y.length) this.argmax = new Int32Array(y.length);
-    const [c, h, w] = this.inShape;
-    maxPoolForward(x, batch, c, h, w, this.kernel, this.stride, y, this.argmax);
-    return y;
-  }
-
-  backward(dy: Float64Array, batch: number, opts: BackwardOptions): Float64Array {
-    if (!opts.needInputGrad) return new Float64Array(0);
-    const dx = this.dxBuf.get(batch * this.inSize);
-    maxPoolBackward(dy, this.argmax, batch * this.outSize, dx, batch * this.inSize);
-    return dx;
-  }
-
-  params(): Param[] {
-    return [];
   }
 }
 

@@ -1,7 +1,7 @@
 /** A Sequential model: a chain of Layers with batch forward/backward, evaluation and checkpoints. */
 import { DataError } from '../core/errors.ts';
 import type { Seed } from '../core/rng.ts';
-import { isActivationSite, type ActivationSite, type Layer } from './layer.ts';
+import { isActivationSite, type ActivationSite, type Layer, type LayerBuffer } from './layer.ts';
 import { Activation, Dense, ReLU, type ActivationFn, type InitScheme, type WeightTransform } from './layers.ts';
 import { softmaxCrossEntropy, type LossResult } from './loss.ts';
 import type { Optimizer } from './optim.ts';
@@ -22,6 +22,8 @@ export interface ModelState {
   version: 1;
   layers: Array<{ name: string; kind: string }>;
   params: Array<{ name: string; shape: number[]; f64: string }>;
+  /** Non-trainable state (batch norm's running statistics); absent when the model has none. */
+  buffers?: Array<{ name: string; f64: string }>;
 }
 
 export interface Evaluation {
@@ -108,6 +110,20 @@ export class Sequential {
     return out;
   }
 
+  /** All non-trainable state arrays (batch norm's running statistics), in layer order. */
+  buffers(): LayerBuffer[] {
+    const out: LayerBuffer[] = [];
+    const seen = new Set<string>();
+    for (const l of this.layers) {
+      for (const b of l.buffers?.() ?? []) {
+        if (seen.has(b.name)) throw new RangeError(`duplicate buffer name '${b.name}'`);
+        seen.add(b.name);
+        out.push(b);
+      }
+    }
+    return out;
+  }
+
   /** Alias of params(). */
   parameters(): Param[] {
     return this.params();
@@ -187,11 +203,13 @@ export class Sequential {
 
   /** Checkpoint of all parameters (bit-exact Float64). */
   state(): ModelState {
+    const buffers = this.buffers();
     return {
       format: 'fusemix-nn-state',
       version: 1,
       layers: this.layers.map((l) => ({ name: l.name, kind: l.kind })),
       params: this.params().map((p) => ({ name: p.name, shape: paramShape(p), f64: encodeF64(paramData(p)) })),
+      ...(buffers.length ? { buffers: buffers.map((b) => ({ name: b.name, f64: encodeF64(b.value) })) } : {}),
     };
   }
 
@@ -219,7 +237,22 @@ export class Sequential {
       const extra = [...byName.keys()].filter((k) => !params.some((p) => p.name === k));
       throw new DataError(`checkpoint has parameters the model lacks: ${extra.join(', ')}`, file);
     }
+    const buffers = this.buffers();
+    const stored = Array.isArray(s.buffers) ? s.buffers : [];
+    const bufByName = new Map(stored.map((b) => [b.name, b]));
+    const bufDecoded = buffers.map((b) => {
+      const e = bufByName.get(b.name);
+      if (!e) throw new DataError(`checkpoint has no buffer '${b.name}' (running statistics)`, file);
+      const v = decodeF64(e.f64, b.name);
+      if (v.length !== b.value.length) throw new DataError(`buffer '${b.name}' holds ${v.length} values, expected ${b.value.length}`, file);
+      return v;
+    });
+    if (bufByName.size !== buffers.length) {
+      const extra = [...bufByName.keys()].filter((k) => !buffers.some((b) => b.name === k));
+      throw new DataError(`checkpoint has buffers the model lacks: ${extra.join(', ')}`, file);
+    }
     params.forEach((p, i) => paramData(p).set(decoded[i]!));
+    buffers.forEach((b, i) => b.value.set(bufDecoded[i]!));
   }
 }
 

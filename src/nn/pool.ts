@@ -1,0 +1,106 @@
+/** Pooling layers over NCHW samples: max and average (window k x k, stride, no padding). */
+import { avgPoolBackward, avgPoolForward, convOutSize, maxPoolBackward, maxPoolForward } from './kernels.ts';
+import { Scratch, type BackwardOptions, type ForwardOptions, type Layer } from './layer.ts';
+import type { Param } from './param.ts';
+
+/** Max pooling over NCHW samples (default 2 x 2, stride 2, no padding). */
+export class MaxPool2d implements Layer {
+  readonly kind = 'maxpool2d';
+  readonly inSize: number;
+  readonly outSize: number;
+  readonly outShape: readonly number[];
+  private readonly kernel: number;
+  private readonly stride: number;
+  private readonly yBuf = new Scratch();
+  private readonly dxBuf = new Scratch();
+  private argmax = new Int32Array(0);
+
+  constructor(
+    readonly name: string,
+    readonly inShape: readonly [number, number, number],
+    kernel = 2,
+    stride = kernel,
+  ) {
+    this.kernel = kernel;
+    this.stride = stride;
+    const [c, h, w] = inShape;
+    const oh = convOutSize(h, kernel, stride, 0);
+    const ow = convOutSize(w, kernel, stride, 0);
+    this.inSize = c * h * w;
+    this.outShape = [c, oh, ow];
+    this.outSize = c * oh * ow;
+  }
+
+  forward(x: Float64Array, batch: number, _opts: ForwardOptions): Float64Array {
+    const y = this.yBuf.get(batch * this.outSize);
+    if (this.argmax.length < y.length) this.argmax = new Int32Array(y.length);
+    const [c, h, w] = this.inShape;
+    maxPoolForward(x, batch, c, h, w, this.kernel, this.stride, y, this.argmax);
+    return y;
+  }
+
+  backward(dy: Float64Array, batch: number, opts: BackwardOptions): Float64Array {
+    if (!opts.needInputGrad) return new Float64Array(0);
+    const dx = this.dxBuf.get(batch * this.inSize);
+    maxPoolBackward(dy, this.argmax, batch * this.outSize, dx, batch * this.inSize);
+    return dx;
+  }
+
+  params(): Param[] {
+    return [];
+  }
+}
+
+/**
+ * Average pooling over NCHW samples (default 2 x 2, stride 2, no padding). On the photonic
+ * accelerator it is a fixed linear map, summed in the electrical domain before the next layer; it has
+ * no parameters and adds no A/D conversion.
+ */
+export class AvgPool2d implements Layer {
+  readonly kind = 'avgpool2d';
+  readonly inSize: number;
+  readonly outSize: number;
+  readonly outShape: readonly number[];
+  private readonly kernel: number;
+  private readonly stride: number;
+  private readonly yBuf = new Scratch();
+  private readonly dxBuf = new Scratch();
+
+  constructor(
+    readonly name: string,
+    readonly inShape: readonly [number, number, number],
+    kernel = 2,
+    stride = kernel,
+  ) {
+    if (!Number.isInteger(kernel) || kernel < 1 || !Number.isInteger(stride) || stride < 1) {
+      throw new RangeError(`${name}: kernel and stride must be integers >= 1 (got ${kernel}, ${stride})`);
+    }
+    this.kernel = kernel;
+    this.stride = stride;
+    const [c, h, w] = inShape;
+    const oh = convOutSize(h, kernel, stride, 0);
+    const ow = convOutSize(w, kernel, stride, 0);
+    this.inSize = c * h * w;
+    this.outShape = [c, oh, ow];
+    this.outSize = c * oh * ow;
+  }
+
+  forward(x: Float64Array, batch: number, _opts: ForwardOptions): Float64Array {
+    const y = this.yBuf.get(batch * this.outSize);
+    const [c, h, w] = this.inShape;
+    avgPoolForward(x, batch, c, h, w, this.kernel, this.stride, y);
+    return y;
+  }
+
+  backward(dy: Float64Array, batch: number, opts: BackwardOptions): Float64Array {
+    if (!opts.needInputGrad) return new Float64Array(0);
+    const dx = this.dxBuf.get(batch * this.inSize);
+    const [c, h, w] = this.inShape;
+    avgPoolBackward(dy, batch, c, h, w, this.kernel, this.stride, dx);
+    return dx;
+  }
+
+  params(): Param[] {
+    return [];
+  }
+}
