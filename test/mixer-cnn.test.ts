@@ -70,6 +70,26 @@ describe('mix --model cnn', () => {
   }, 120_000);
 });
 
+describe('CNN with batch norm and average pooling', () => {
+  it('layers conv -> bn -> site -> avg pool; a run resumed after pretraining equals an uninterrupted one (running statistics checkpointed)', () => {
+    const opts = { model: 'cnn-small', batchNorm: true, pooling: 'avg' as const, nTrain: 192, nTest: 48, pretrainEpochs: 1, searchEpochs: 1, finetuneEpochs: 1, randomBaselines: 0, heuristics: [] };
+    const o = resolveMixOptions(opts);
+    const net = buildNet(o, hardwareFor({ ...o, poolSize: 2 }), 784, 10, loadPhotonicCore(o.photonicPreset));
+    expect(net.model.layers.map((l) => l.kind).slice(0, 5)).toEqual(['conv2d', 'batchnorm2d', 'mixed-activation', 'avgpool2d', 'conv2d']);
+    expect(net.model.buffers().map((b) => b.name)).toEqual(['bn0.runningMean', 'bn0.runningVar', 'bn1.runningMean', 'bn1.runningVar', 'bn2.runningMean', 'bn2.runningVar']);
+    const whole = runMix(opts).result!;
+    const out = join(dir, 'bn-resume');
+    expect(runMix(opts, { outDir: out, stopAfter: 'pretrain' }).stopped).toBe('pretrain');
+    const resumed = runMix(opts, { outDir: out }).result!;
+    expect(resumed.accuracy).toEqual(whole.accuracy);
+    expect(resumed.assignment).toEqual(whole.assignment);
+    // batch norm folds into the core's output scaling: no energy item of its own
+    expect(Object.keys(whole.systemEnergy.digital.items).some((k) => /bn/.test(k))).toBe(false);
+    expect(() => resolveMixOptions({ batchNorm: true })).toThrow(/batchNorm/);
+    expect(() => resolveMixOptions({ model: 'cnn', pooling: 'mean' as 'avg' })).toThrow(/pooling/);
+  }, 180_000);
+});
+
 describe('training subset, activations, seeds', () => {
   it('--n-train takes a seeded subset of the training samples; the test set is unchanged', () => {
     const full = loadMixData('mnist', 3, 500);

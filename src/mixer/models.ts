@@ -9,10 +9,15 @@
  *             act -> flatten 3136 -> fc 10
  *  cnn-small  the same with 16 channels (quick runs and tests)
  *
+ * Options of both CNNs: `batchNorm` puts a BatchNorm2d between every convolution and its site (at
+ * inference the folded per-channel affine of the core's output scaling, see nn/batchnorm.ts);
+ * `pooling` 'avg' replaces the max pooling by average pooling.
+ *
  * The CNN is a reconstruction: the paper's abstract names no network; the authors' group evaluates
  * photonic CNNs of three 3x3 convolutions with 64 channels on 8x8 MZI blocks (L2ight, NeurIPS 2021;
  * ELight, ASP-DAC 2022), whose pooling and classifier are not given there, so the pooling
- * placement above is an assumption (it keeps a 28x28 epoch practical on two cores). No batch norm.
+ * placement above is an assumption (it keeps a 28x28 epoch practical on two cores). Batch norm is
+ * off by default (the figures in README were measured without it).
  *
  * A convolution's weight W is (C k k) x OC, like a Dense layer's fan-in x fan-out, so the same
  * photonic model maps W^T onto k x k blocks; on hardware it runs one matrix-vector product per
@@ -63,6 +68,8 @@ export function imageShape(features: number, shape?: readonly number[]): [number
 /** The options a network is built from (MixOptions has them all). */
 export interface NetOptions {
   readonly model: string;
+  readonly batchNorm?: boolean;
+  readonly pooling?: 'max' | 'avg';
   readonly hidden: readonly number[];
   readonly seed: number | string;
   readonly granularity: 'channel' | 'layer';
@@ -110,9 +117,10 @@ export function buildNet(o: NetOptions, hw: ActivationHardware, features: number
       net.weighted.push(conv);
       net.products.push(conv.geometry.outHeight * conv.geometry.outWidth);
       [c, h, w] = [oc, conv.geometry.outHeight, conv.geometry.outWidth];
+      if (o.batchNorm) layers.push(new BatchNorm2d(`bn${i}`, [c, h, w]));
       site(`act${i}`, c, h * w);
       if (CNN_POOL[i]) {
-        const pool = new MaxPool2d(`pool${i}`, [c, h, w]);
+        const pool = o.pooling === 'avg' ? new AvgPool2d(`pool${i}`, [c, h, w]) : new MaxPool2d(`pool${i}`, [c, h, w]);
         layers.push(pool);
         [h, w] = [pool.outShape[1]!, pool.outShape[2]!];
       }

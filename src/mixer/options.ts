@@ -14,6 +14,10 @@ export interface MixOptions {
   readonly nTrain: number;
   /** the network: 'mlp' (Dense layers of `hidden` widths) or a CNN preset of ./models.ts ('cnn', 'cnn-small') */
   readonly model: string;
+  /** CNN: batch norm after every convolution (folded into the core's per-channel output scaling at inference) */
+  readonly batchNorm: boolean;
+  /** CNN: 2x2 pooling after the first two activation sites: 'max' or 'avg' */
+  readonly pooling: 'max' | 'avg';
   /** hidden layer widths of the MLP (one activation site after each) */
   readonly hidden: readonly number[];
   readonly seed: number | string;
@@ -80,6 +84,8 @@ export const DEFAULT_MIX_OPTIONS: MixOptions = {
   nTest: 2000,
   nTrain: 0,
   model: 'mlp',
+  batchNorm: false,
+  pooling: 'max',
   hidden: [128],
   seed: 1,
   budget: 0.4,
@@ -133,6 +139,11 @@ export function resolveMixOptions(partial: Partial<MixOptions> = {}): MixOptions
   if (!Array.isArray(o.hidden) || o.hidden.length === 0 || !o.hidden.every(posInt)) bad('hidden', 'layer widths like 128 or 128,64', o.hidden);
   if (!ACTIVATION_NAMES.includes(o.fn)) bad('fn', ACTIVATION_NAMES.join(', '), o.fn);
   if (!(MODEL_NAMES as readonly string[]).includes(o.model)) bad('model', MODEL_NAMES.join(', '), o.model);
+  if (typeof o.batchNorm !== 'boolean') bad('batchNorm', 'true or false (on or off)', o.batchNorm);
+  if (o.pooling !== 'max' && o.pooling !== 'avg') bad('pooling', 'max or avg', o.pooling);
+  if (o.model === 'mlp' && (o.batchNorm || o.pooling !== 'max')) {
+    bad(o.batchNorm ? 'batchNorm' : 'pooling', "a CNN model (batch norm and pooling apply to --model cnn or cnn-small, not mlp)", o.batchNorm ? o.batchNorm : o.pooling);
+  }
   if (!nonNegInt(o.randomBaselines) || o.randomBaselines > 32) bad('randomBaselines', 'an integer in 0..32', o.randomBaselines);
   if (!Array.isArray(o.heuristics) || !o.heuristics.every((h) => (HEURISTICS as readonly string[]).includes(h)) || new Set(o.heuristics).size !== o.heuristics.length) {
     bad('heuristics', `distinct names of ${HEURISTICS.join(', ')} (or none)`, o.heuristics);

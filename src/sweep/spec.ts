@@ -20,6 +20,7 @@ export const KIND_FIELDS: Record<SweepKind, readonly string[]> = {
     'digital', 'variation', 'poolSize', 'photonic', 'photonicPreset', 'phaseBits', 'phaseNoise', 'gammaError',
     'photonicSamples', 'pretrainEpochs', 'searchEpochs', 'finetuneEpochs', 'batchSize', 'lr', 'finetuneLr', 'logitLr',
     'lambda', 'tauStart', 'tauEnd', 'logitInit', 'percentile', 'model', 'nTrain', 'randomBaselines', 'heuristics',
+    'batchNorm', 'pooling',
   ],
   // compareUnit's options; the repeat seed draws the column's device-variation instance when variation is on
   unit: ['fn', 'bits', 'inputRange', 'outputRange', 'cell', 'adc', 'digital', 'adcBits', 'driveMargin', 'overlap', 'variation'],

@@ -43,6 +43,8 @@ export interface MixArgs extends GlobalArgs {
   threads?: number;
   model?: string;
   act?: string;
+  'batch-norm'?: string;
+  pooling?: string;
   baselines?: number;
   heuristics?: string;
   seeds?: string;
@@ -58,6 +60,8 @@ export function mixOptionsBuilder<T>(y: Argv<T>): Argv<T> {
     .option('seed', { type: 'string', describe: 'run seed (default 1)' })
     .option('out', { type: 'string', describe: 'folder for checkpoints (resume), results and the run manifest' })
     .option('model', { type: 'string', describe: `network: ${MODEL_NAMES.join(', ')} (default mlp; cnn: three 3x3 convolutions of 64 channels, see README)` })
+    .option('batch-norm', { type: 'string', describe: 'CNN: batch norm after every convolution, folded into the core\'s output scaling at inference: on|off (default off)' })
+    .option('pooling', { type: 'string', describe: 'CNN: pooling after the first two sites: max|avg (default max)' })
     .option('act', { type: 'string', describe: `activation of every site, through both paths: ${ACTIVATION_NAMES.join(', ')} (default relu)` })
     .option('baselines', { type: 'number', describe: 'seeded random assignments at the searched analog-channel count, fine-tuned and tested against the search (mix default 3; pareto default 0)' })
     .option('heuristics', { type: 'string', describe: `heuristic baseline assignments: ${HEURISTICS.join(',')} or none (mix default both; pareto: both when --baselines is given)` })
@@ -114,9 +118,12 @@ export function mixOptionsFromArgs(a: MixArgs): Partial<MixOptions> {
   if (a.baselines !== undefined && !(Number.isInteger(a.baselines) && a.baselines >= 0 && a.baselines <= 32)) throw new UsageArgError('baselines', 'an integer in 0..32', a.baselines);
   if (a.model !== undefined && !(MODEL_NAMES as readonly string[]).includes(a.model)) throw new UsageArgError('model', MODEL_NAMES.join(', '), a.model);
   if (a.act !== undefined && !ACTIVATION_NAMES.includes(a.act)) throw new UsageArgError('act', ACTIVATION_NAMES.join(', '), a.act);
+  if (a.pooling !== undefined && a.pooling !== 'max' && a.pooling !== 'avg') throw new UsageArgError('pooling', 'max or avg', a.pooling);
   return {
     data: a.data,
     model: a.model,
+    batchNorm: onOff(a['batch-norm'], 'batch-norm'),
+    pooling: a.pooling as 'max' | 'avg' | undefined,
     fn: a.act,
     randomBaselines: a.baselines,
     heuristics,
