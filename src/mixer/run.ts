@@ -326,41 +326,6 @@ export function hardwareFor(o: MixOptions): ActivationHardware {
   return createActivationHardware(hardwareOptions(o));
 }
 
-/**
- * JIT warm-up for a worker thread while the main thread pretrains: a few training steps of a
- * throwaway network of the run's shape in the search configuration (both activation paths, the
- * photonic core in the loop), then one evaluation batch, on synthetic inputs from the stream
- * (seed, 'warm-up'). It reads and writes nothing a run uses, so results are unchanged; the worker's
- * first epochs then run compiled code instead of ~0.3 s of interpreted and baseline code.
- */
-export function warmUpChains(partial: Partial<MixOptions>, features: number, classes: number, rounds = 3, steps = 16): void {
-  const o = resolveMixOptions(partial);
-  const net = buildNet(o, hardwareFor(o), features, classes, loadPhotonicCore(o.photonicPreset));
-  const rng = stream(o.seed, 'warm-up');
-  const bs = o.batchSize;
-  const x = rng.fillUniform(new Float64Array(bs * features));
-  for (let i = 0; i < x.length; i++) if (x[i]! < 0.8) x[i] = 0;
-  const y = Int32Array.from({ length: bs }, () => rng.int(classes));
-  for (const s of net.sites) {
-    s.mode = 'mix';
-    s.setGates(new Float64Array(s.site.channels).fill(0.5), new Float64Array(s.site.channels).fill(0.25));
-  }
-  const opt = new Adam({ lr: o.finetuneLr });
-  const wp = weightParams(net.model);
-  const grad = new Float64Array(bs * classes);
-  // a few rounds: the photonic mapping reaches full speed only at its third call or so
-  for (let round = 0; round < rounds; round++) {
-    if (o.photonic) net.photonic.forEach((p, i) => p.refresh(matrixData(net.weighted[i]!.W), o.seed, 'warm-up', round, i));
-    for (let t = 0; t < steps; t++) {
-      const r = softmaxCrossEntropy(net.model.forward(x, { training: true }), y, bs, classes, grad);
-      net.model.backward(r.grad);
-      opt.step(wp);
-    }
-  }
-  net.photonic.forEach((p) => (o.photonic ? p.beginEval(o.seed, 'warm-up-eval') : (p.mode = 'off')));
-  net.model.forward(x);
-}
-
 function setFixedGates(net: Net, gates: (site: number, channels: number) => ArrayLike<number>): void {
   net.sites.forEach((s, k) => {
     s.mode = 'mix';

@@ -1,28 +1,21 @@
 /**
  * Worker side of runMixParallel / runParetoParallel (./worker.ts). While the main thread pretrains,
  * the thread programs the activation hardware (runMix's own call, same seeded inputs, so the same
- * columns) and loads the data (setup.loadsData; else they come with the jobs); then it receives the
- * finished pretraining state and a list of chains, runs them one after another with runMixStage and
- * posts back the store entries each made (phase states and evaluations; with an out dir it writes
- * their checkpoint files itself).
+ * columns) and loads the data (setup.loadsData; else they come with its first job); then it runs the
+ * jobs the main thread's queue hands it, one at a time, with runMixStage, and posts back the store
+ * entries each made (phase states and evaluations; with an out dir it writes their checkpoint files
+ * itself).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { setKernelBackend, setKernelPrecision, type KernelName, type KernelPrecision } from '../kernels/backend.ts';
 import { loadMixData, type MixData } from './data.ts';
 import { resolveMixOptions } from './options.ts';
-import { type Chain, hardwareFor, PhaseStore, runMixStage, warmUpChains } from './run.ts';
+import { type Chain, hardwareFor, PhaseStore, runMixStage } from './run.ts';
 import type { FromMixWorker, MixWorkerSetup, ToMixWorker } from './worker.ts';
 
 const port = parentPort!;
 const setup = workerData as MixWorkerSetup;
 const post = (m: FromMixWorker) => port.postMessage(m);
-
-function warmUp(): void {
-  // the programmed column pool, as runMix makes it (cached per option set), and the JIT warm-up of
-  // the chains' code (run.ts warmUpChains) when the data's shape is known before they arrive
-  if (setup.warmShape) warmUpChains(setup.options, ...setup.warmShape);
-  else hardwareFor(resolveMixOptions(setup.options));
-}
 
 let own: MixData | undefined;
 /** The data this thread loads itself (setup.loadsData): exactly the main thread's loadMixData. */
@@ -35,59 +28,44 @@ function ownData(): MixData {
 }
 
 const store = new PhaseStore(setup.outDir);
-/** entries from the main thread (not reported back) and entries already reported */
+/** entries this thread has (sent by the main thread, or made here and reported) */
 const known = new Set<string>();
-const waiting = new Map<string, () => void>();
-let released = false;
-const has = (name: string) => released || store.entries().some(([k]) => k === name);
 
-function take(entries: Array<[string, unknown]>): void {
-  for (const [name, value] of entries) {
+function runJob(m: ToMixWorker): void {
+  for (const [name, value] of m.entries) {
     store.remember(name, value);
     known.add(name);
-    waiting.get(name)?.();
   }
-}
-
-async function runJobs(m: Extract<ToMixWorker, { type: 'jobs' }>): Promise<void> {
-  take(m.entries);
-  for (const job of m.jobs) {
-    if (job.after && !has(job.after)) await new Promise<void>((r) => waiting.set(job.after!, r));
-    const logs: string[] = [];
-    const hooks = { store, ...(setup.outDir ? { outDir: setup.outDir } : {}), log: (l: string) => logs.push(l) };
-    runMixStage({ ...setup.options, budget: job.budget }, hooks, { data: m.data ?? ownData(), chain: job.chain as Chain });
-    const fresh = store.entries().filter(([k]) => !known.has(k));
-    for (const [k] of fresh) known.add(k);
-    post({ type: 'chain', id: m.id, job, entries: fresh, logs });
-  }
+  const logs: string[] = [];
+  const hooks = { store, ...(setup.outDir ? { outDir: setup.outDir } : {}), log: (l: string) => logs.push(l) };
+  if (m.data) own = m.data;
+  runMixStage({ ...setup.options, budget: m.job.budget }, hooks, { data: own ?? ownData(), chain: m.job.chain as Chain });
+  const fresh = store.entries().filter(([k]) => !known.has(k));
+  for (const [k] of fresh) known.add(k);
+  post({ type: 'chain', id: m.id, job: m.job, entries: fresh, logs });
 }
 
 try {
   setKernelBackend(setup.kernels as KernelName | 'auto');
   setKernelPrecision(setup.precision as KernelPrecision);
-  let warm: Error | undefined;
+  let startup: Error | undefined;
   try {
-    warmUp();
-    // while the main thread still pretrains: the column bounds (it then need not solve them) and the data
+    // while the main thread still pretrains: the column pool (cached per option set; the main thread
+    // then need not solve its bounds) and the data
     post({ type: 'columns', bounds: hardwareFor(resolveMixOptions(setup.options)).poolBounds() });
     if (setup.loadsData) ownData();
   } catch (e) {
-    // reported with the jobs (the main thread raises the same error itself)
-    warm = e as Error;
+    // reported with the first job (the main thread raises the same error itself)
+    startup = e as Error;
   }
   port.on('message', (m: ToMixWorker) => {
-    if (m.type === 'entries') return take(m.entries);
-    if (m.type === 'release') {
-      released = true;
-      for (const r of waiting.values()) r();
-      return;
-    }
-    const fail = (e: unknown) => {
+    try {
+      if (startup) throw startup;
+      runJob(m);
+    } catch (e) {
       const err = e as Error;
       post({ type: 'error', id: m.id, name: err?.name ?? 'Error', message: err?.message ?? String(e) });
-    };
-    if (warm) return fail(warm);
-    runJobs(m).then(() => post({ type: 'done', id: m.id }), fail);
+    }
   });
   post({ type: 'ready' });
 } catch (e) {

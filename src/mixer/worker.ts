@@ -1,26 +1,23 @@
 /**
  * SuperMixer on several threads. After pretraining, the chains (run.ts `Chain`: digital, analog,
- * and search -> mixed per budget, each with its evaluation) read only the pretrained state, the data
- * and the hardware, all rebuilt from the same seeded inputs in every thread, and draw only from their
- * own named streams; so they run at once, one lane per thread, and the results are the same bytes as
+ * and search -> mixed per budget, the baselines, each with its evaluation) read only the pretrained
+ * state, the data and the hardware, all rebuilt from the same seeded inputs in every thread, and draw
+ * only from their own named streams; so they run at once, and the results are the same bytes as
  * runMix's.
  *
- *  main thread   pretrain ── its lane's chains ──────────── wait ── runMix (assembles from the store)
- *  worker k      start-up (column pool, JIT warm-up) ── its lane's chains ── post store entries ─┘
+ *  main thread   load data ── pretrain ── serve the job queue ──────────────── runMix (assembles from the store)
+ *  worker k      start-up (column pool, data) ── job ── job ── ... (each posts its store entries) ─┘
  *
- * The main thread works one lane itself (a sync run cannot serve a job queue, so every lane gets its
- * jobs up front: plan()). A search and its mixed fine-tuning are separate jobs, so with one budget
- * the lanes run [digital, mixed] here and [search, analog, float evaluation] in the worker (the mixed
- * job waits for the search entry the worker posts; the main thread's lane starts slower, see
- * MAIN_COLD_START). Workers start before the data are loaded, so their start-up overlaps loading and
- * pretraining; while the main thread pretrains they warm up (warmUpChains in run.ts: the JIT
- * compiles the chains' code on a throwaway network). The npm digits each thread decodes itself
- * from the cached byte codes (~0.1 s, in a worker's idle time: plain arrays are faster to fill and
- * to gather batches from than SharedArrayBuffers); other data come with the jobs (a copy). With an
- * out dir each thread writes its phases' checkpoint files, so a killed
+ * A job queue: the main thread pretrains, then hands each idle worker the next job whose inputs are
+ * there (a mixed fine-tuning or a baseline once its budget's search has arrived), searches first.
+ * The main thread computes no chain itself (its event loop serves the queue), so `threads` workers
+ * run. Workers start before the data are loaded, so their start-up overlaps loading and pretraining;
+ * the npm digits each thread decodes itself from the cached byte codes (~0.1 s; plain arrays are
+ * faster to fill and to gather batches from than SharedArrayBuffers); other data come with a worker's
+ * first job (a copy). With an out dir each thread writes its phases' checkpoint files, so a killed
  * run resumes as before; chains complete in the store or the out dir are not rerun. A failing worker
- * is not fatal: its missing chains run afterwards in the main thread (which raises any error there
- * with its proper type).
+ * is not fatal: its job goes back to the queue for the others, and whatever is left when no worker
+ * remains runs afterwards in the main thread (which raises any error there with its proper type).
  */
 import type { Worker } from 'node:worker_threads';
 import { ConfigError } from '../core/errors.ts';
@@ -28,7 +25,7 @@ import { siblingModule, startWorker } from '../core/modules.ts';
 import { getKernelPrecision, kernelChoice } from '../kernels/backend.ts';
 import { getDefaultThreads } from '../kernels/parallel.ts';
 import { loadMixData, type MixData } from './data.ts';
-import { budgetTag, type MixOptions, resolveMixOptions } from './options.ts';
+import { type MixOptions, resolveMixOptions } from './options.ts';
 import { type ColumnBounds } from '../units/fused.ts';
 import { primeActivationHardware } from './hardware.ts';
 import { baselineNames, type Chain, chainKey, hardwareOptions, PhaseStore, type RunHooks, type RunOutcome, runMix, runMixStage } from './run.ts';
@@ -37,8 +34,6 @@ import { type ParetoResult, runPareto } from './pareto.ts';
 export interface ChainJob {
   chain: Chain;
   budget: number;
-  /** a store entry (a search another lane runs) to wait for before starting */
-  after?: string;
 }
 export interface MixWorkerSetup {
   kernels: string;
@@ -46,69 +41,26 @@ export interface MixWorkerSetup {
   /** the run's options without the budget (each job names its own) */
   options: Partial<MixOptions>;
   outDir?: string;
-  /** features and classes of the data, when known before loading them (the npm digits): the JIT warm-up's shape */
-  warmShape?: [number, number];
   /**
-   * the worker loads the data itself, after its warm-up (the npm digits: decoded from the cached
-   * byte codes in ~0.1 s, the same numbers as the main thread's copy); else they come with the jobs
+   * the worker loads the data itself at start-up (the npm digits: decoded from the cached byte codes
+   * in ~0.1 s, the same numbers as the main thread's copy); else they come with its first job
    */
   loadsData?: boolean;
 }
-export type ToMixWorker =
-  /** the data (the main thread's copy, unless the worker loads its own), store entries (pretrain, ...), the lane's jobs */
-  | { type: 'jobs'; id: number; data?: MixData; entries: Array<[string, unknown]>; jobs: ChainJob[] }
-  /** entries another lane finished (a search) */
-  | { type: 'entries'; entries: Array<[string, unknown]> }
-  /** a lane failed: stop waiting for entries (a mixed chain then runs its search itself) */
-  | { type: 'release' };
+/** One job: the data with a worker's first job (unless it loads its own), the store entries it has not seen yet (pretrain, a search, ...). */
+export type ToMixWorker = { type: 'job'; id: number; data?: MixData; entries: Array<[string, unknown]>; job: ChainJob };
 export type FromMixWorker =
   | { type: 'ready' }
-  /** the programmed pool's column bounds (after the warm-up): the main thread builds its columns from them */
+  /** the programmed pool's column bounds (at start-up): the main thread builds its columns from them */
   | { type: 'columns'; bounds: ColumnBounds[] }
+  /** a job finished: the store entries it made (phase states and evaluations) and its log lines */
   | { type: 'chain'; id: number; job: ChainJob; entries: Array<[string, unknown]>; logs: string[] }
-  | { type: 'done'; id: number }
   | { type: 'error'; id: number; name: string; message: string };
 
 const ENTRY_URL = siblingModule(import.meta.url, './worker-entry');
 
 function spawn(setup: MixWorkerSetup): Worker {
   return startWorker(ENTRY_URL, { workerData: setup, bootError: { type: 'error', id: -1, name: 'Error' } });
-}
-
-interface Lane {
-  worker: Worker;
-  /** settles when the worker has finished its jobs or failed (never rejects) */
-  finished: Promise<void>;
-  send(msg: ToMixWorker): void;
-}
-
-function startLane(
-  setup: MixWorkerSetup,
-  onChain: (m: Extract<FromMixWorker, { type: 'chain' }>) => void,
-  onFail: (message: string) => void,
-  onColumns: (bounds: ColumnBounds[]) => void,
-): Lane {
-  const worker = spawn(setup);
-  let settle!: () => void;
-  const finished = new Promise<void>((resolve) => (settle = resolve));
-  let over = false;
-  const fail = (message: string) => {
-    if (over) return;
-    over = true;
-    onFail(message);
-    settle();
-  };
-  worker.on('message', (m: FromMixWorker) => {
-    if (m.type === 'chain') onChain(m);
-    else if (m.type === 'columns') onColumns(m.bounds);
-    else if (m.type === 'done') {
-      over = true;
-      settle();
-    } else if (m.type === 'error') fail(`${m.name}: ${m.message.split('\n')[0]}`);
-  });
-  worker.on('error', (e) => fail(e.message));
-  worker.on('exit', (code) => fail(`exited (code ${code})`));
-  return { worker, finished, send: (msg) => worker.postMessage(msg) };
 }
 
 function checkThreads(threads: number): number {
@@ -127,50 +79,27 @@ function chainDone(store: PhaseStore, opts: Partial<MixOptions>, job: ChainJob):
   }
 }
 
-/** Epochs the main thread's first chain takes longer than a worker's (first photonic refreshes uncompiled; measured ~1.5). */
-const MAIN_COLD_START = 1.5;
+const needsSearch = (c: Chain) => c === 'mixed' || c.startsWith('baseline:');
+/** Queue order: searches first (others wait for them), then the long fine-tunings, the float evaluation last. */
+const RANK: Record<string, number> = { search: 0, digital: 1, analog: 1, mixed: 2, float: 4 };
+const rank = (c: Chain) => RANK[c] ?? 3;
 
-const isBaseline = (c: Chain) => c.startsWith('baseline:');
-
-/**
- * Static plan (each lane gets its jobs up front; the main thread cannot serve a queue while it
- * computes): greedy list scheduling on the epoch counts (a search epoch counted 1.3 fine-tuning
- * epochs: it runs both activation paths), searches first (a mixed fine-tuning waits for its search,
- * possibly from another lane: `after`). Ties go to the main thread (lane 0), except for searches:
- * they go to the highest lane, a worker whose code is already compiled for them (warmUpChains runs
- * the search configuration while the main thread pretrains); the main thread starts with a chain
- * closer to what it just ran, MAIN_COLD_START epochs late. The float network's evaluation (no epochs)
- * goes to the lane that ends first.
- */
-function plan(pending: readonly ChainJob[], lanes: number, o: MixOptions): ChainJob[][] {
-  const ft = o.searchEpochs + o.finetuneEpochs;
-  const searchCost = 1.3 * o.searchEpochs;
-  const out: ChainJob[][] = Array.from({ length: lanes }, () => []);
-  // the main thread starts its lane cold (it pretrained while the workers compiled the chains' code)
-  const free = new Array<number>(lanes).fill(0);
-  free[0] = MAIN_COLD_START;
-  const searchAt = new Map<number, { lane: number; end: number }>();
-  const rank = (c: Chain) => ({ search: 0, digital: 1, analog: 1, mixed: 2, float: 4 } as Record<string, number>)[c] ?? 3;
-  const order = [...pending].sort((a, b) => rank(a.chain) - rank(b.chain));
-  for (const job of order) {
-    const needsSearch = job.chain === 'mixed' || isBaseline(job.chain);
-    const s = needsSearch ? searchAt.get(job.budget) : undefined;
-    const ready = s?.end ?? 0;
-    const start = (k: number) => Math.max(free[k]!, ready);
-    let best = job.chain === 'search' ? lanes - 1 : 0;
-    for (let k = 0; k < lanes; k++) if (start(k) < start(best)) best = k;
-    const cost = job.chain === 'float' ? 0 : job.chain === 'search' ? searchCost : job.chain === 'mixed' ? o.finetuneEpochs + (s ? 0 : searchCost) : ft + (needsSearch && !s ? searchCost : 0);
-    free[best] = start(best) + cost + 0.5; // + evaluation, hand-over
-    if (job.chain === 'search') searchAt.set(job.budget, { lane: best, end: free[best]! });
-    out[best]!.push(s && s.lane !== best ? { ...job, after: `search-${budgetTag(job.budget)}` } : job);
-  }
-  return out;
+/** A worker thread serving jobs one at a time. */
+interface QueueWorker {
+  worker: Worker;
+  /** store entries already sent to (or made by) this worker */
+  seen: Set<string>;
+  /** the job it runs, if any */
+  job?: ChainJob;
+  gotData: boolean;
+  dead: boolean;
 }
 
 /**
  * Pretrain (this thread), then run the chains of `budgets` (digital, analog, and one search -> mixed
- * per budget) over `threads` lanes. Everything lands in `store` (and checkpoint files with an out
- * dir); runMix / runPareto on the same store then only assembles the result.
+ * per budget, the baselines) on `threads` worker threads fed from a queue. Everything lands in
+ * `store` (and checkpoint files with an out dir); runMix / runPareto on the same store then only
+ * assembles the result (and computes in this thread whatever a failed worker left).
  */
 export async function runChainsParallel(
   opts: Partial<MixOptions>,
@@ -192,74 +121,96 @@ export async function runChainsParallel(
     { chain: 'float', budget: budgets[0]! },
   ];
   // a search done (or its mixed chain and baselines done) needs no job
-  const dependents = (b: number) => jobs.filter((j) => j.budget === b && (j.chain === 'mixed' || isBaseline(j.chain)));
+  const dependents = (b: number) => jobs.filter((j) => j.budget === b && needsSearch(j.chain));
   const todo = () =>
     jobs.filter((j) => !chainDone(store, opts, j) && !(j.chain === 'search' && dependents(j.budget).every((d) => chainDone(store, opts, d))));
-  // searches and the float evaluation are short: they do not count as a lane's work of their own
-  const laneWork = (j: ChainJob) => j.chain !== 'search' && j.chain !== 'float';
-  const maxLanes = Math.min(threads, todo().filter(laneWork).length);
+  // searches and the float evaluation are short: they do not count as work for a thread of their own
+  const threadWork = (j: ChainJob) => j.chain !== 'search' && j.chain !== 'float';
+  const nWorkers = Math.min(threads, todo().filter(threadWork).length);
   const log = hooks.log ?? (() => {});
-  const failures: string[] = [];
+  const data = (): MixData => loaded!;
+  let loaded: MixData | undefined;
+  if (nWorkers <= 1) {
+    // nothing to share out: the caller's runMix runs the rest in this thread
+    loaded = loadMixData(o.data, o.seed, o.nTest, o.nTrain);
+    return loaded;
+  }
   const { budget: _b, ...shared } = opts;
   const setup: MixWorkerSetup = {
     kernels: kernelChoice(),
     precision: getKernelPrecision(),
     options: shared,
     ...(hooks.outDir ? { outDir: hooks.outDir } : {}),
-    // the warm-up trains a throwaway MLP for a few steps: for a CNN that would cost seconds, not ms
-    ...(o.data === 'mnist' ? { loadsData: true, ...(o.model === 'mlp' ? { warmShape: [784, 10] as [number, number] } : {}) } : {}),
+    ...(o.data === 'mnist' ? { loadsData: true } : {}),
   };
-  const workers: Lane[] = [];
-  // entries this thread waits for (a search in a worker's lane); all released when a worker fails
-  const waiting = new Map<string, () => void>();
-  const arrived = (name: string) =>
-    failures.length > 0 || store.entries().some(([k]) => k === name) ? Promise.resolve() : new Promise<void>((r) => waiting.set(name, r));
-  // started before pretraining: their start-up overlaps it
-  for (let k = 1; k < maxLanes; k++) {
-    workers.push(
-      startLane(
-        setup,
-        (m) => {
-          for (const [name, value] of m.entries) {
-            store.remember(name, value);
-            waiting.get(name)?.();
-            // another worker's lane may wait for it too
-            if (m.job.chain === 'search') workers.forEach((w, i) => i !== k - 1 && w.send({ type: 'entries', entries: [[name, value]] }));
-          }
-          for (const l of m.logs) log(l);
-        },
-        (message) => {
-          failures.push(message);
-          for (const r of waiting.values()) r();
-          workers.forEach((w, i) => i !== k - 1 && w.send({ type: 'release' }));
-        },
-        // taken whenever this thread next waits (before a mixed chain): then it need not program them
-        (bounds) => primeActivationHardware(hardwareOptions(o), bounds),
-      ),
-    );
-  }
-  // loaded after the workers started, so their start-up overlaps it too
-  const data = loadMixData(o.data, o.seed, o.nTest, o.nTrain);
-  try {
-    runMixStage(first, { ...hooks, stopAfter: 'pretrain' }, { data });
-    const pending = todo();
-    const lanes = Math.min(maxLanes, pending.filter(laneWork).length);
-    if (lanes <= 1) return data;
-    const lanePlan = plan(pending, lanes, o);
-    const entries = store.entries();
-    lanePlan.slice(1).forEach((laneJobs, k) => workers[k]!.send({ type: 'jobs', id: k, ...(setup.loadsData ? {} : { data }), entries, jobs: laneJobs }));
-    for (const job of lanePlan[0]!) {
-      if (job.after) await arrived(job.after);
-      runMixStage({ ...opts, budget: job.budget }, hooks, { data, chain: job.chain });
-      if (job.chain !== 'search') continue;
-      const name = chainKey({ ...opts, budget: job.budget }, 'search').name;
-      const done = store.entries().filter(([k]) => k === name);
-      for (const w of workers) w.send({ type: 'entries', entries: done });
+  const workers: QueueWorker[] = [];
+  let pending: ChainJob[] = [];
+  let serving = false;
+  let finish!: () => void;
+  const allDone = new Promise<void>((r) => (finish = r));
+  let nextId = 0;
+  const searchName = (b: number) => chainKey({ ...opts, budget: b }, 'search').name;
+  const ready = (j: ChainJob) => !needsSearch(j.chain) || store.entries().some(([k]) => k === searchName(j.budget));
+  const settleIfIdle = () => {
+    if (serving && workers.every((w) => w.dead || !w.job) && (pending.length === 0 || workers.every((w) => w.dead) || !pending.some(ready))) finish();
+  };
+  /** hand each idle worker the next job whose inputs are in the store */
+  const dispatch = () => {
+    if (!serving) return;
+    for (const w of workers) {
+      if (w.dead || w.job) continue;
+      const i = pending.findIndex(ready);
+      if (i < 0) break;
+      const job = pending.splice(i, 1)[0]!;
+      w.job = job;
+      const entries = store.entries().filter(([k]) => !w.seen.has(k));
+      for (const [k] of entries) w.seen.add(k);
+      const withData = !setup.loadsData && !w.gotData;
+      w.gotData = true;
+      w.worker.postMessage({ type: 'job', id: nextId++, ...(withData ? { data: data() } : {}), entries, job } satisfies ToMixWorker);
     }
-    await Promise.all(workers.slice(0, lanes - 1).map((w) => w.finished));
-    for (const f of failures) log(`a worker thread failed (${f}); its remaining phases run in this thread`);
-    return data;
+    settleIfIdle();
+  };
+  let closing = false;
+  const failed = (w: QueueWorker, message: string) => {
+    if (w.dead || closing) return;
+    w.dead = true;
+    log(`a worker thread failed (${message}); its job goes to the others, or runs in this thread`);
+    if (w.job) pending.unshift(w.job);
+    w.job = undefined;
+    dispatch();
+    settleIfIdle();
+  };
+  // started before the data are loaded and the pretraining: their start-up overlaps both
+  for (let k = 0; k < nWorkers; k++) {
+    const w: QueueWorker = { worker: spawn(setup), seen: new Set(), gotData: false, dead: false };
+    w.worker.on('message', (m: FromMixWorker) => {
+      if (m.type === 'columns') primeActivationHardware(hardwareOptions(o), m.bounds);
+      else if (m.type === 'chain') {
+        for (const [name, value] of m.entries) {
+          store.remember(name, value);
+          w.seen.add(name);
+        }
+        for (const l of m.logs) log(l);
+        w.job = undefined;
+        dispatch();
+      } else if (m.type === 'error') failed(w, `${m.name}: ${m.message.split('\n')[0]}`);
+    });
+    w.worker.on('error', (e) => failed(w, e.message));
+    w.worker.on('exit', (code) => failed(w, `exited (code ${code})`));
+    workers.push(w);
+  }
+  try {
+    loaded = loadMixData(o.data, o.seed, o.nTest, o.nTrain);
+    runMixStage(first, { ...hooks, stopAfter: 'pretrain' }, { data: loaded });
+    pending = todo().sort((a, b) => rank(a.chain) - rank(b.chain));
+    serving = true;
+    dispatch();
+    await allDone;
+    return loaded;
   } finally {
+    serving = false;
+    closing = true;
     await Promise.all(workers.map((w) => w.worker.terminate()));
   }
 }
