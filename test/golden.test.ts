@@ -67,14 +67,19 @@ describe('golden figures (tolerance contract)', () => {
     near(m.energy.totalJ, g.energyTotal, 1e-9 * g.energyTotal, 'mesh energy');
   });
 
-  it('mix defaults: accuracies within 0.5 pt, saving within 1 pt', () => {
+  it('mix defaults: accuracies within 0.5 pt (mixed 1 pt), saving within 1 pt', () => {
     const r = json<{ accuracy: Record<string, number>; saving: number; savingAnalog: number; config: { nTest: number } }>(['mix']);
     const g = golden.mix;
     expect(r.config.nTest).toBe(g.nTest);
     // 0.5 pt = 10 of the 2000 test digits. A change of summation order (another kernel backend, a
     // fused loop) changes training in the last bits, which after 10 + 3 + 3 epochs moves a handful of
     // test digits; the mixed-vs-analog difference the command reports (17 vs 21 digits) is larger.
-    for (const k of ['float', 'digital', 'analog', 'mixed'] as const) near(r.accuracy[k]!, g.accuracy[k], 0.005, `accuracy.${k}`);
+    for (const k of ['float', 'digital', 'analog'] as const) near(r.accuracy[k]!, g.accuracy[k], 0.005, `accuracy.${k}`);
+    // the mixed network goes through the search and its hard assignment, where a last-bit change can
+    // flip a channel: measured over five kernel configurations on two machines (OpenBLAS Prescott,
+    // Haswell and Cooperlake kernels, wasm, js) it spread over 0.9485-0.9535 (10 digits) while float,
+    // digital and analog stayed within 0.15 pt; 1 pt (20 digits) is twice that spread
+    near(r.accuracy.mixed!, g.accuracy.mixed, 0.01, 'accuracy.mixed');
     // the saving is set by the assignment under the 0.4 budget; one channel of 128 flipping moves it by
     // < 1 pt
     near(r.saving, g.saving, 0.01, 'saving');

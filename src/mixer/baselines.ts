@@ -1,11 +1,17 @@
 /**
- * Baseline assignments of a mix run (the chains and their fine-tuning live in run.ts): the
- * heuristics' channel scores, and the summary of the baselines against the searched assignment.
+ * Baseline assignments of a mix run: other assignments with the searched analog-channel count per
+ * site (seeded random draws, heuristics), each fine-tuned like the all-digital and all-analog
+ * networks (searchEpochs + finetuneEpochs from the pretrained weights) and evaluated; the
+ * heuristics' channel scores; the summary of the baselines against the searched assignment.
  */
+import { stream } from '../core/rng.ts';
 import type { Dataset } from '../data/index.ts';
 import { softmaxCrossEntropy } from '../nn/loss.ts';
 import type { ModelState } from '../nn/sequential.ts';
+import type { RunContext } from './context.ts';
 import type { Net } from './models.ts';
+import { evaluateNetwork, finetunePhase, gatesOf, type Pretrained } from './phases.ts';
+import type { NetworkEval, PhaseState } from './store.ts';
 import type { MixOptions } from './options.ts';
 import { mcnemar, meanSd } from './stats.ts';
 
@@ -97,4 +103,41 @@ export function channelScores(net: Net, model: ModelState, scales: readonly numb
     out.sensitivity = acc.map((a) => Array.from(a));
   }
   return out;
+}
+
+/** Heuristic channel scores of the pretrained network (lowest go analog), computed once per run. */
+function heuristicScores(ctx: RunContext, p: Pretrained): Record<string, number[][]> {
+  const hit = ctx.store.get<{ hash: string; scores: Record<string, number[][]> }>('baseline-scores', ctx.hs);
+  if (hit) return hit.scores;
+  const scores = channelScores(ctx.newNet(), p.pre.model, p.scales, ctx.train, ctx.o);
+  ctx.store.put('baseline-scores', { hash: ctx.hs, scores });
+  return scores;
+}
+
+/** Baseline `name`'s assignment: as many analog channels per site as the search gave, chosen at random or by a heuristic. */
+function baselineAssignment(ctx: RunContext, p: Pretrained, name: string, srch: PhaseState): number[][] {
+  return srch.assignment!.map((a, k) => {
+    const C = a.length;
+    const count = a.reduce((x, v) => x + v, 0);
+    const order = Array.from({ length: C }, (_v, c) => c);
+    if (name.startsWith('random-')) {
+      const idx = Int32Array.from(order);
+      stream(ctx.o.seed, 'baseline', ctx.tag, name, k).shuffle(idx);
+      order.splice(0, C, ...idx);
+    } else {
+      const sc = heuristicScores(ctx, p)[name]![k]!;
+      order.sort((x, y) => sc[x]! - sc[y]! || x - y);
+    }
+    const out = new Array<number>(C).fill(0);
+    for (let i = 0; i < count; i++) out[order[i]!] = 1;
+    return out;
+  });
+}
+
+/** A baseline fine-tuned like the analog and digital networks (searchEpochs + finetuneEpochs from the pretrained weights) and evaluated. */
+export function baselineChain(ctx: RunContext, p: Pretrained, name: string, srch: PhaseState): { assignment: number[][]; ev: NetworkEval } {
+  const assignment = baselineAssignment(ctx, p, name, srch);
+  const phase = `baseline-${name}-${ctx.tag}`;
+  const st = finetunePhase(ctx, p, phase, ctx.hb, ctx.o.searchEpochs + ctx.o.finetuneEpochs, p.pre.model, gatesOf(assignment));
+  return { assignment, ev: evaluateNetwork(ctx, p, phase, ctx.hb, st, gatesOf(assignment)) };
 }
