@@ -3,26 +3,24 @@ import { avgPoolBackward, avgPoolForward, convOutSize, maxPoolBackward, maxPoolF
 import { Scratch, type BackwardOptions, type ForwardOptions, type Layer } from './layer.ts';
 import type { Param } from './param.ts';
 
-/** Max pooling over NCHW samples (default 2 x 2, stride 2, no padding). */
-export class MaxPool2d implements Layer {
-  readonly kind = 'maxpool2d';
+/** What both pooling layers share: the window, the shapes, the buffers; no parameters. */
+abstract class Pool2d implements Layer {
+  abstract readonly kind: string;
   readonly inSize: number;
   readonly outSize: number;
   readonly outShape: readonly number[];
-  private readonly kernel: number;
-  private readonly stride: number;
-  private readonly yBuf = new Scratch();
-  private readonly dxBuf = new Scratch();
-  private argmax = new Int32Array(0);
+  protected readonly yBuf = new Scratch();
+  protected readonly dxBuf = new Scratch();
 
   constructor(
     readonly name: string,
     readonly inShape: readonly [number, number, number],
-    kernel = 2,
-    stride = kernel,
+    readonly kernel = 2,
+    readonly stride = kernel,
   ) {
-    this.kernel = kernel;
-    this.stride = stride;
+    if (!Number.isInteger(kernel) || kernel < 1 || !Number.isInteger(stride) || stride < 1) {
+      throw new RangeError(`${name}: kernel and stride must be integers >= 1 (got ${kernel}, ${stride})`);
+    }
     const [c, h, w] = inShape;
     const oh = convOutSize(h, kernel, stride, 0);
     const ow = convOutSize(w, kernel, stride, 0);
@@ -30,6 +28,19 @@ export class MaxPool2d implements Layer {
     this.outShape = [c, oh, ow];
     this.outSize = c * oh * ow;
   }
+
+  abstract forward(x: Float64Array, batch: number, opts: ForwardOptions): Float64Array;
+  abstract backward(dy: Float64Array, batch: number, opts: BackwardOptions): Float64Array;
+
+  params(): Param[] {
+    return [];
+  }
+}
+
+/** Max pooling over NCHW samples (default 2 x 2, stride 2, no padding). */
+export class MaxPool2d extends Pool2d {
+  readonly kind = 'maxpool2d';
+  private argmax = new Int32Array(0);
 
   forward(x: Float64Array, batch: number, _opts: ForwardOptions): Float64Array {
     const y = this.yBuf.get(batch * this.outSize);
@@ -45,10 +56,6 @@ export class MaxPool2d implements Layer {
     maxPoolBackward(dy, this.argmax, batch * this.outSize, dx, batch * this.inSize);
     return dx;
   }
-
-  params(): Param[] {
-    return [];
-  }
 }
 
 /**
@@ -56,34 +63,8 @@ export class MaxPool2d implements Layer {
  * accelerator it is a fixed linear map, summed in the electrical domain before the next layer; it has
  * no parameters and adds no A/D conversion.
  */
-export class AvgPool2d implements Layer {
+export class AvgPool2d extends Pool2d {
   readonly kind = 'avgpool2d';
-  readonly inSize: number;
-  readonly outSize: number;
-  readonly outShape: readonly number[];
-  private readonly kernel: number;
-  private readonly stride: number;
-  private readonly yBuf = new Scratch();
-  private readonly dxBuf = new Scratch();
-
-  constructor(
-    readonly name: string,
-    readonly inShape: readonly [number, number, number],
-    kernel = 2,
-    stride = kernel,
-  ) {
-    if (!Number.isInteger(kernel) || kernel < 1 || !Number.isInteger(stride) || stride < 1) {
-      throw new RangeError(`${name}: kernel and stride must be integers >= 1 (got ${kernel}, ${stride})`);
-    }
-    this.kernel = kernel;
-    this.stride = stride;
-    const [c, h, w] = inShape;
-    const oh = convOutSize(h, kernel, stride, 0);
-    const ow = convOutSize(w, kernel, stride, 0);
-    this.inSize = c * h * w;
-    this.outShape = [c, oh, ow];
-    this.outSize = c * oh * ow;
-  }
 
   forward(x: Float64Array, batch: number, _opts: ForwardOptions): Float64Array {
     const y = this.yBuf.get(batch * this.outSize);
@@ -98,9 +79,5 @@ export class AvgPool2d implements Layer {
     const [c, h, w] = this.inShape;
     avgPoolBackward(dy, batch, c, h, w, this.kernel, this.stride, dx);
     return dx;
-  }
-
-  params(): Param[] {
-    return [];
   }
 }
