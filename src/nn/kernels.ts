@@ -153,44 +153,42 @@ export function col2im(cols: Float64Array, batch: number, g: ConvGeometry, dx: F
 }
 
 /**
- * Max pooling of an NCHW batch (window `kernel`, stride `stride`, no padding). Writes the output and,
- * per output element, the flat input index of the chosen maximum (first one on ties).
+ * The windows of k x k pooling (stride, no padding) over an NCHW batch: per output element, in output
+ * order, the flat input index of its window's top-left value. The pooling kernels below walk these.
  */
-export function maxPoolForward(
-  x: Float64Array,
-  batch: number,
-  channels: number,
-  height: number,
-  width: number,
-  kernel: number,
-  stride: number,
-  out: Float64Array,
-  argmax: Int32Array,
-): void {
+export function poolWindowStarts(batch: number, channels: number, height: number, width: number, kernel: number, stride: number): Int32Array {
   const OH = convOutSize(height, kernel, stride, 0);
   const OW = convOutSize(width, kernel, stride, 0);
+  const starts = new Int32Array(batch * channels * OH * OW);
   let o = 0;
   for (let s = 0; s < batch * channels; s++) {
     const base = s * height * width;
-    for (let oy = 0; oy < OH; oy++) {
-      for (let ox = 0; ox < OW; ox++) {
-        let best = -Infinity;
-        let bi = base + oy * stride * width + ox * stride;
-        for (let ky = 0; ky < kernel; ky++) {
-          const row = base + (oy * stride + ky) * width + ox * stride;
-          for (let kx = 0; kx < kernel; kx++) {
-            const v = x[row + kx]!;
-            if (v > best) {
-              best = v;
-              bi = row + kx;
-            }
-          }
+    for (let oy = 0; oy < OH; oy++) for (let ox = 0; ox < OW; ox++) starts[o++] = base + oy * stride * width + ox * stride;
+  }
+  return starts;
+}
+
+/**
+ * Max pooling over the windows of poolWindowStarts (rows `width` apart). Writes the output and, per
+ * output element, the flat input index of the chosen maximum (first one on ties).
+ */
+export function maxPoolForward(x: Float64Array, starts: Int32Array, width: number, kernel: number, out: Float64Array, argmax: Int32Array): void {
+  for (let o = 0; o < starts.length; o++) {
+    const start = starts[o]!;
+    let best = -Infinity;
+    let bi = start;
+    for (let ky = 0; ky < kernel; ky++) {
+      const row = start + ky * width;
+      for (let kx = 0; kx < kernel; kx++) {
+        const v = x[row + kx]!;
+        if (v > best) {
+          best = v;
+          bi = row + kx;
         }
-        out[o] = best;
-        argmax[o] = bi;
-        o++;
       }
     }
+    out[o] = best;
+    argmax[o] = bi;
   }
 }
 
@@ -203,62 +201,28 @@ export function maxPoolBackward(dy: Float64Array, argmax: Int32Array, count: num
   }
 }
 
-/** Average pooling, NCHW, no padding: out[s, oy, ox] = mean of the kernel x kernel window. */
-export function avgPoolForward(
-  x: Float64Array,
-  batch: number,
-  channels: number,
-  height: number,
-  width: number,
-  kernel: number,
-  stride: number,
-  out: Float64Array,
-): void {
-  const OH = convOutSize(height, kernel, stride, 0);
-  const OW = convOutSize(width, kernel, stride, 0);
+/** Average pooling over the windows of poolWindowStarts: each output is the mean of its window. */
+export function avgPoolForward(x: Float64Array, starts: Int32Array, width: number, kernel: number, out: Float64Array): void {
   const inv = 1 / (kernel * kernel);
-  let o = 0;
-  for (let s = 0; s < batch * channels; s++) {
-    const base = s * height * width;
-    for (let oy = 0; oy < OH; oy++) {
-      for (let ox = 0; ox < OW; ox++) {
-        let t = 0;
-        for (let ky = 0; ky < kernel; ky++) {
-          const row = base + (oy * stride + ky) * width + ox * stride;
-          for (let kx = 0; kx < kernel; kx++) t += x[row + kx]!;
-        }
-        out[o++] = t * inv;
-      }
+  for (let o = 0; o < starts.length; o++) {
+    let t = 0;
+    for (let ky = 0; ky < kernel; ky++) {
+      const row = starts[o]! + ky * width;
+      for (let kx = 0; kx < kernel; kx++) t += x[row + kx]!;
     }
+    out[o] = t * inv;
   }
 }
 
-/** Gradient of avgPoolForward: each window's input gets dy / kernel^2 (overlapping windows add). */
-export function avgPoolBackward(
-  dy: Float64Array,
-  batch: number,
-  channels: number,
-  height: number,
-  width: number,
-  kernel: number,
-  stride: number,
-  dx: Float64Array,
-): void {
-  const OH = convOutSize(height, kernel, stride, 0);
-  const OW = convOutSize(width, kernel, stride, 0);
+/** Gradient of avgPoolForward: each window's inputs get dy / kernel^2 (overlapping windows add; dx, inSize values, is zeroed first). */
+export function avgPoolBackward(dy: Float64Array, starts: Int32Array, width: number, kernel: number, dx: Float64Array, inSize: number): void {
   const inv = 1 / (kernel * kernel);
-  dx.fill(0, 0, batch * channels * height * width);
-  let o = 0;
-  for (let s = 0; s < batch * channels; s++) {
-    const base = s * height * width;
-    for (let oy = 0; oy < OH; oy++) {
-      for (let ox = 0; ox < OW; ox++) {
-        const g = dy[o++]! * inv;
-        for (let ky = 0; ky < kernel; ky++) {
-          const row = base + (oy * stride + ky) * width + ox * stride;
-          for (let kx = 0; kx < kernel; kx++) dx[row + kx] = dx[row + kx]! + g;
-        }
-      }
+  dx.fill(0, 0, inSize);
+  for (let o = 0; o < starts.length; o++) {
+    const g = dy[o]! * inv;
+    for (let ky = 0; ky < kernel; ky++) {
+      const row = starts[o]! + ky * width;
+      for (let kx = 0; kx < kernel; kx++) dx[row + kx] = dx[row + kx]! + g;
     }
   }
 }

@@ -1,5 +1,5 @@
 /** Pooling layers over NCHW samples: max and average (window k x k, stride, no padding). */
-import { avgPoolBackward, avgPoolForward, convOutSize, maxPoolBackward, maxPoolForward } from './kernels.ts';
+import { avgPoolBackward, avgPoolForward, convOutSize, maxPoolBackward, maxPoolForward, poolWindowStarts } from './kernels.ts';
 import { Scratch, type BackwardOptions, type ForwardOptions, type Layer } from './layer.ts';
 import type { Param } from './param.ts';
 
@@ -11,6 +11,8 @@ abstract class Pool2d implements Layer {
   readonly outShape: readonly number[];
   protected readonly yBuf = new Scratch();
   protected readonly dxBuf = new Scratch();
+  private starts: Int32Array = new Int32Array(0);
+  private startsBatch = -1;
 
   constructor(
     readonly name: string,
@@ -29,6 +31,16 @@ abstract class Pool2d implements Layer {
     this.outSize = c * oh * ow;
   }
 
+  /** The window starts of a batch of this size (kept until the batch size changes). */
+  protected windows(batch: number): Int32Array {
+    if (batch !== this.startsBatch) {
+      const [c, h, w] = this.inShape;
+      this.starts = poolWindowStarts(batch, c, h, w, this.kernel, this.stride);
+      this.startsBatch = batch;
+    }
+    return this.starts;
+  }
+
   abstract forward(x: Float64Array, batch: number, opts: ForwardOptions): Float64Array;
   abstract backward(dy: Float64Array, batch: number, opts: BackwardOptions): Float64Array;
 
@@ -45,8 +57,7 @@ export class MaxPool2d extends Pool2d {
   forward(x: Float64Array, batch: number, _opts: ForwardOptions): Float64Array {
     const y = this.yBuf.get(batch * this.outSize);
     if (this.argmax.length < y.length) this.argmax = new Int32Array(y.length);
-    const [c, h, w] = this.inShape;
-    maxPoolForward(x, batch, c, h, w, this.kernel, this.stride, y, this.argmax);
+    maxPoolForward(x, this.windows(batch), this.inShape[2], this.kernel, y, this.argmax);
     return y;
   }
 
@@ -68,16 +79,14 @@ export class AvgPool2d extends Pool2d {
 
   forward(x: Float64Array, batch: number, _opts: ForwardOptions): Float64Array {
     const y = this.yBuf.get(batch * this.outSize);
-    const [c, h, w] = this.inShape;
-    avgPoolForward(x, batch, c, h, w, this.kernel, this.stride, y);
+    avgPoolForward(x, this.windows(batch), this.inShape[2], this.kernel, y);
     return y;
   }
 
   backward(dy: Float64Array, batch: number, opts: BackwardOptions): Float64Array {
     if (!opts.needInputGrad) return new Float64Array(0);
     const dx = this.dxBuf.get(batch * this.inSize);
-    const [c, h, w] = this.inShape;
-    avgPoolBackward(dy, batch, c, h, w, this.kernel, this.stride, dx);
+    avgPoolBackward(dy, this.windows(batch), this.inShape[2], this.kernel, dx, batch * this.inSize);
     return dx;
   }
 }
