@@ -14,12 +14,11 @@
  */
 import { resolveMixOptions, budgetHash, budgetTag, sharedHash, type MixOptions } from './options.ts';
 import { baselineChain } from './baselines.ts';
-import { type Chain, createRunContext, type RunHooks, baselineNames } from './context.ts';
+import { baselineNames, type Chain, createRunContext, type Phase, type RunHooks } from './context.ts';
 import type { MixData } from './data.ts';
 import { energyModel } from './energy.ts';
 import { allAnalog, allDigital, evaluateNetwork, finetunePhase, gatesOf, pct, pretrainPhase, searchPhase, type Pretrained } from './phases.ts';
 import { assembleResult, type MixResult } from './result.ts';
-import type { Phase } from './context.ts';
 
 export * from './context.ts';
 export * from './store.ts';

@@ -18,7 +18,7 @@ const setup = workerData as MixWorkerSetup;
 const post = (m: FromMixWorker) => port.postMessage(m);
 
 let own: MixData | undefined;
-/** The data this thread loads itself (setup.loadsData): exactly the main thread's loadMixData. */
+/** The run's data: sent with the first job, or loaded here (setup.loadsData), exactly as the main thread's loadMixData. */
 function ownData(): MixData {
   if (!own) {
     const o = resolveMixOptions(setup.options);
@@ -39,7 +39,7 @@ function runJob(m: ToMixWorker): void {
   const logs: string[] = [];
   const hooks = { store, ...(setup.outDir ? { outDir: setup.outDir } : {}), log: (l: string) => logs.push(l) };
   if (m.data) own = m.data;
-  runMixStage({ ...setup.options, budget: m.job.budget }, hooks, { data: own ?? ownData(), chain: m.job.chain as Chain });
+  runMixStage({ ...setup.options, budget: m.job.budget }, hooks, { data: ownData(), chain: m.job.chain as Chain });
   const fresh = store.entries().filter(([k]) => !known.has(k));
   for (const [k] of fresh) known.add(k);
   post({ type: 'chain', id: m.id, job: m.job, entries: fresh, logs });

@@ -128,13 +128,9 @@ export async function runChainsParallel(
   const threadWork = (j: ChainJob) => j.chain !== 'search' && j.chain !== 'float';
   const nWorkers = Math.min(threads, todo().filter(threadWork).length);
   const log = hooks.log ?? (() => {});
-  const data = (): MixData => loaded!;
+  // nothing to share out: the caller's runMix runs the rest in this thread
+  if (nWorkers <= 1) return loadMixData(o.data, o.seed, o.nTest, o.nTrain);
   let loaded: MixData | undefined;
-  if (nWorkers <= 1) {
-    // nothing to share out: the caller's runMix runs the rest in this thread
-    loaded = loadMixData(o.data, o.seed, o.nTest, o.nTrain);
-    return loaded;
-  }
   const { budget: _b, ...shared } = opts;
   const setup: MixWorkerSetup = {
     kernels: kernelChoice(),
@@ -167,7 +163,7 @@ export async function runChainsParallel(
       for (const [k] of entries) w.seen.add(k);
       const withData = !setup.loadsData && !w.gotData;
       w.gotData = true;
-      w.worker.postMessage({ type: 'job', id: nextId++, ...(withData ? { data: data() } : {}), entries, job } satisfies ToMixWorker);
+      w.worker.postMessage({ type: 'job', id: nextId++, ...(withData ? { data: loaded! } : {}), entries, job } satisfies ToMixWorker);
     }
     settleIfIdle();
   };
@@ -179,7 +175,6 @@ export async function runChainsParallel(
     if (w.job) pending.unshift(w.job);
     w.job = undefined;
     dispatch();
-    settleIfIdle();
   };
   // started before the data are loaded and the pretraining: their start-up overlaps both
   for (let k = 0; k < nWorkers; k++) {
