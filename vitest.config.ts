@@ -6,6 +6,7 @@ export default defineConfig({
     testTimeout: 180_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    globalSetup: ['test/setup/tmp-root.ts'],
     reporters: ['default'],
   },
 });
