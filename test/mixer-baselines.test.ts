@@ -6,7 +6,7 @@
  * the energies against the per-channel energy law, and the heuristics' channel order recomputed from
  * the pretrained checkpoint.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -124,6 +124,29 @@ describe('mix baselines', () => {
     const expected = order.slice(0, k).map(([, c]) => c).sort((x, y) => x - y);
     const v = r.baselines.runs.find((x) => x.name === 'variance')!;
     expect(v.analogChannels[0]).toEqual(expected);
+  });
+
+  it("baselineInit 'search': each baseline trains finetuneEpochs from the search's final weights; every other phase is reused", () => {
+    const before = readdirSync(out).filter((f) => !f.startsWith('baseline-') && f.endsWith('.ckpt.json')).map((f) => [f, statSync(join(out, f)).mtimeMs] as const);
+    const s = runMix({ ...opts, baselineInit: 'search' }, { outDir: out }).result as MixResult;
+    // the shared phases were read back, not recomputed: same files, same times, same results
+    for (const [f, t] of before) expect(statSync(join(out, f)).mtimeMs, f).toBe(t);
+    expect(s.accuracy).toEqual(r.accuracy);
+    expect(s.assignment).toEqual(r.assignment);
+    // the baselines are new phases, named for their start, with the mixed network's epoch count
+    for (const b of s.baselines.runs) {
+      const ck = JSON.parse(readFileSync(join(out, `baseline-${b.name}-from-search-b0.4.ckpt.json`), 'utf8'));
+      expect(ck.epochs).toBe(opts.finetuneEpochs);
+      expect(ck.history).toHaveLength(opts.finetuneEpochs);
+      expect(b.analogChannels).toEqual(r.baselines.runs.find((x) => x.name === b.name)!.analogChannels);
+    }
+    // with no fine-tuning epochs a baseline keeps the search's weights exactly
+    const zero = join(dir, 'zero');
+    runMix({ ...opts, finetuneEpochs: 0, randomBaselines: 1, heuristics: [], baselineInit: 'search' }, { outDir: zero });
+    const srch = JSON.parse(readFileSync(join(zero, 'search-b0.4.ckpt.json'), 'utf8'));
+    const base = JSON.parse(readFileSync(join(zero, 'baseline-random-1-from-search-b0.4.ckpt.json'), 'utf8'));
+    expect(base.model.params).toEqual(srch.model.params);
+    expect(() => resolveMixOptions({ baselineInit: 'mixed' as never })).toThrow(/baselineInit.*pretrained or search/s);
   });
 
   it('none asked for: no baselines; a bad heuristic is a ConfigError naming the field', () => {

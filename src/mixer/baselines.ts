@@ -1,7 +1,8 @@
 /**
  * Baseline assignments of a mix run: other assignments with the searched analog-channel count per
- * site (seeded random draws, heuristics), each fine-tuned like the all-digital and all-analog
- * networks (searchEpochs + finetuneEpochs from the pretrained weights) and evaluated; the
+ * site (seeded random draws, heuristics), each fine-tuned (option baselineInit: like the all-digital
+ * and all-analog networks, searchEpochs + finetuneEpochs from the pretrained weights; or like the
+ * mixed network, finetuneEpochs from the weights the search ended with) and evaluated; the
  * heuristics' channel scores; the summary of the baselines against the searched assignment.
  */
 import { stream } from '../core/rng.ts';
@@ -134,10 +135,16 @@ function baselineAssignment(ctx: RunContext, p: Pretrained, name: string, srch: 
   });
 }
 
-/** A baseline fine-tuned like the analog and digital networks (searchEpochs + finetuneEpochs from the pretrained weights) and evaluated. */
+/**
+ * A baseline fine-tuned and evaluated: from the pretrained weights for searchEpochs + finetuneEpochs
+ * (baselineInit 'pretrained', like the analog and digital networks), or from the search's final
+ * weights for finetuneEpochs (baselineInit 'search', like the mixed network).
+ */
 export function baselineChain(ctx: RunContext, p: Pretrained, name: string, srch: PhaseState): { assignment: number[][]; ev: NetworkEval } {
   const assignment = baselineAssignment(ctx, p, name, srch);
-  const phase = `baseline-${name}-${ctx.tag}`;
-  const st = finetunePhase(ctx, p, phase, ctx.hb, ctx.o.searchEpochs + ctx.o.finetuneEpochs, p.pre.model, gatesOf(assignment));
+  const fromSearch = ctx.o.baselineInit === 'search';
+  const phase = fromSearch ? `baseline-${name}-from-search-${ctx.tag}` : `baseline-${name}-${ctx.tag}`;
+  const epochs = fromSearch ? ctx.o.finetuneEpochs : ctx.o.searchEpochs + ctx.o.finetuneEpochs;
+  const st = finetunePhase(ctx, p, phase, ctx.hb, epochs, fromSearch ? srch.model : p.pre.model, gatesOf(assignment));
   return { assignment, ev: evaluateNetwork(ctx, p, phase, ctx.hb, st, gatesOf(assignment)) };
 }

@@ -69,7 +69,16 @@ export interface MixOptions {
   readonly randomBaselines: number;
   /** heuristic assignments at the same count (HEURISTICS) */
   readonly heuristics: readonly string[];
+  /**
+   * where the baselines' fine-tuning starts (BASELINE_INITS): 'pretrained' trains each baseline
+   * assignment for searchEpochs + finetuneEpochs from the pretrained weights, like the all-digital
+   * and all-analog networks; 'search' trains it for finetuneEpochs from the weights the search ended
+   * with, like the mixed network (the same start and the same epochs; only the assignment differs)
+   */
+  readonly baselineInit: 'pretrained' | 'search';
 }
+
+export const BASELINE_INITS = ['pretrained', 'search'] as const;
 
 /**
  * Heuristic assignments (the channels with the lowest score go analog):
@@ -119,6 +128,7 @@ export const DEFAULT_MIX_OPTIONS: MixOptions = {
   percentile: 99.5,
   randomBaselines: 3,
   heuristics: HEURISTICS,
+  baselineInit: 'pretrained',
 };
 
 const posInt = (v: unknown) => Number.isInteger(v) && (v as number) >= 1;
@@ -145,6 +155,7 @@ export function resolveMixOptions(partial: Partial<MixOptions> = {}): MixOptions
     bad(o.batchNorm ? 'batchNorm' : 'pooling', "a CNN model (batch norm and pooling apply to --model cnn or cnn-small, not mlp)", o.batchNorm ? o.batchNorm : o.pooling);
   }
   if (!nonNegInt(o.randomBaselines) || o.randomBaselines > 32) bad('randomBaselines', 'an integer in 0..32', o.randomBaselines);
+  if (!(BASELINE_INITS as readonly string[]).includes(o.baselineInit)) bad('baselineInit', BASELINE_INITS.join(' or '), o.baselineInit);
   if (!Array.isArray(o.heuristics) || !o.heuristics.every((h) => (HEURISTICS as readonly string[]).includes(h)) || new Set(o.heuristics).size !== o.heuristics.length) {
     bad('heuristics', `distinct names of ${HEURISTICS.join(', ')} (or none)`, o.heuristics);
   }
@@ -166,9 +177,13 @@ export function resolveMixOptions(partial: Partial<MixOptions> = {}): MixOptions
   return o;
 }
 
-/** Everything that defines the phases shared by all budgets (all options except the budget). */
-export function sharedOptions(o: MixOptions): Omit<MixOptions, 'budget'> {
-  const { budget: _b, ...rest } = o;
+/**
+ * Everything that defines the phases shared by all budgets: all options except the budget, and except
+ * baselineInit, which only the baseline phases read and which their phase names carry instead (so a
+ * run asked again with the other start reuses every other phase).
+ */
+export function sharedOptions(o: MixOptions): Omit<MixOptions, 'budget' | 'baselineInit'> {
+  const { budget: _b, baselineInit: _i, ...rest } = o;
   return rest;
 }
 

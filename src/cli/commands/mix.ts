@@ -5,7 +5,7 @@ import { makeManifest } from '../../core/io.ts';
 import { acquireRunLock } from '../../core/lock.ts';
 import { formatQuantity } from '../../core/units.ts';
 import { ACTIVATION_NAMES } from '../../units/activations.ts';
-import { HEURISTICS, MODEL_NAMES, type MixOptions, PHASES, parseSeeds, summariseSeeds, type Phase, type MixResult, type RunHooks, budgetTag } from '../../mixer/index.ts';
+import { BASELINE_INITS, HEURISTICS, MODEL_NAMES, type MixOptions, PHASES, parseSeeds, summariseSeeds, type Phase, type MixResult, type RunHooks, budgetTag } from '../../mixer/index.ts';
 import { runMixParallel } from '../../mixer/worker.ts';
 import { UNIT_RULES } from '../json-units.ts';
 import { type GlobalArgs, Progress, printJson, say, table, writeJsonFile } from '../util.ts';
@@ -45,6 +45,7 @@ export interface MixArgs extends GlobalArgs {
   act?: string;
   'batch-norm'?: string;
   pooling?: string;
+  'baseline-init'?: string;
   baselines?: number;
   heuristics?: string;
   seeds?: string;
@@ -65,6 +66,7 @@ export function mixOptionsBuilder<T>(y: Argv<T>): Argv<T> {
     .option('act', { type: 'string', describe: `activation of every site, through both paths: ${ACTIVATION_NAMES.join(', ')} (default relu)` })
     .option('baselines', { type: 'number', describe: 'seeded random assignments at the searched analog-channel count, fine-tuned and tested against the search (mix default 3; pareto default 0)' })
     .option('heuristics', { type: 'string', describe: `heuristic baseline assignments: ${HEURISTICS.join(',')} or none (mix default both; pareto: both when --baselines is given)` })
+    .option('baseline-init', { type: 'string', describe: `where the baselines' fine-tuning starts: pretrained (searchEpochs + finetuneEpochs from the pretrained weights, like the digital and analog networks) or search (finetuneEpochs from the search's final weights, like the mixed network); default pretrained` })
     .option('hidden', { type: 'string', describe: 'hidden layer widths, e.g. 128 or 128,64 (default 128)' })
     .option('photonic', { type: 'string', describe: 'Dense layers through the photonic core model: on|off (default on)' })
     .option('core', { type: 'string', describe: 'photonic-core preset (name or path; default photonic-core-default): its V_pi, V_max and block size set the core model, its powers the energy' })
@@ -119,6 +121,8 @@ export function mixOptionsFromArgs(a: MixArgs): Partial<MixOptions> {
   if (a.model !== undefined && !(MODEL_NAMES as readonly string[]).includes(a.model)) throw new UsageArgError('model', MODEL_NAMES.join(', '), a.model);
   if (a.act !== undefined && !ACTIVATION_NAMES.includes(a.act)) throw new UsageArgError('act', ACTIVATION_NAMES.join(', '), a.act);
   if (a.pooling !== undefined && a.pooling !== 'max' && a.pooling !== 'avg') throw new UsageArgError('pooling', 'max or avg', a.pooling);
+  const baselineInit = a['baseline-init'];
+  if (baselineInit !== undefined && !(BASELINE_INITS as readonly string[]).includes(baselineInit)) throw new UsageArgError('baseline-init', BASELINE_INITS.join(' or '), baselineInit);
   return {
     data: a.data,
     model: a.model,
@@ -127,6 +131,7 @@ export function mixOptionsFromArgs(a: MixArgs): Partial<MixOptions> {
     fn: a.act,
     randomBaselines: a.baselines,
     heuristics,
+    baselineInit: baselineInit as MixOptions['baselineInit'] | undefined,
     budget: a.budget,
     pretrainEpochs: a.epochs,
     searchEpochs: a['search-epochs'],
