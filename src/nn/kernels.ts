@@ -90,23 +90,25 @@ export function convOutSize(size: number, kernel: number, stride: number, paddin
 }
 
 /**
- * im2col, one [C k k, OH OW] matrix per sample (row (c k + ky) k + kx, column oy OW + ox): the window
- * entries of every output position, zero outside the image. Rows are contiguous runs of input rows,
- * so at stride 1 each is copied as a block; the convolution of a sample is then one product
- * W^T (OC x C k k) times it, giving the NCHW output directly.
+ * im2col for a whole batch: one [C k k, batch OH OW] matrix (row (c k + ky) k + kx, column
+ * s OH OW + oy OW + ox): the window entries of every output position of every sample, zero outside
+ * the image. Each row holds contiguous runs of input rows, so at stride 1 each run is copied as a
+ * block; the convolution of the batch is then ONE product W^T (OC x C k k) times it.
  */
 export function im2col(x: Float64Array, batch: number, g: ConvGeometry, cols: Float64Array): Float64Array {
   const { channels: C, height: H, width: W, kernel: K, stride: S, padding: P, outHeight: OH, outWidth: OW } = g;
   const sampleIn = C * H * W;
-  let o = 0;
-  for (let s = 0; s < batch; s++) {
-    for (let c = 0; c < C; c++) {
-      const xc = s * sampleIn + c * H * W;
-      for (let ky = 0; ky < K; ky++) {
-        for (let kx = 0; kx < K; kx++) {
-          // ox with 0 <= ox S - P + kx < W
-          const lo = Math.min(OW, Math.max(0, Math.ceil((P - kx) / S)));
-          const hi = Math.max(lo, Math.min(OW, Math.floor((W - 1 + P - kx) / S) + 1));
+  const pos = OH * OW;
+  const ld = batch * pos;
+  for (let c = 0, r = 0; c < C; c++) {
+    for (let ky = 0; ky < K; ky++) {
+      for (let kx = 0; kx < K; kx++, r++) {
+        // ox with 0 <= ox S - P + kx < W
+        const lo = Math.min(OW, Math.max(0, Math.ceil((P - kx) / S)));
+        const hi = Math.max(lo, Math.min(OW, Math.floor((W - 1 + P - kx) / S) + 1));
+        for (let s = 0; s < batch; s++) {
+          const xc = s * sampleIn + c * H * W;
+          let o = r * ld + s * pos;
           for (let oy = 0; oy < OH; oy++, o += OW) {
             const iy = oy * S - P + ky;
             if (iy < 0 || iy >= H) {
@@ -126,19 +128,21 @@ export function im2col(x: Float64Array, batch: number, g: ConvGeometry, cols: Fl
   return cols;
 }
 
-/** Adjoint of im2col: scatter-add the column gradients back into an NCHW batch gradient `dx`. */
+/** Adjoint of im2col (the same [C k k, batch OH OW] layout): scatter-add the column gradients into an NCHW batch gradient `dx`. */
 export function col2im(cols: Float64Array, batch: number, g: ConvGeometry, dx: Float64Array): Float64Array {
   const { channels: C, height: H, width: W, kernel: K, stride: S, padding: P, outHeight: OH, outWidth: OW } = g;
   const sampleIn = C * H * W;
+  const pos = OH * OW;
+  const ld = batch * pos;
   dx.fill(0, 0, batch * sampleIn);
-  let o = 0;
-  for (let s = 0; s < batch; s++) {
-    for (let c = 0; c < C; c++) {
-      const xc = s * sampleIn + c * H * W;
-      for (let ky = 0; ky < K; ky++) {
-        for (let kx = 0; kx < K; kx++) {
-          const lo = Math.min(OW, Math.max(0, Math.ceil((P - kx) / S)));
-          const hi = Math.max(lo, Math.min(OW, Math.floor((W - 1 + P - kx) / S) + 1));
+  for (let c = 0, r = 0; c < C; c++) {
+    for (let ky = 0; ky < K; ky++) {
+      for (let kx = 0; kx < K; kx++, r++) {
+        const lo = Math.min(OW, Math.max(0, Math.ceil((P - kx) / S)));
+        const hi = Math.max(lo, Math.min(OW, Math.floor((W - 1 + P - kx) / S) + 1));
+        for (let s = 0; s < batch; s++) {
+          const xc = s * sampleIn + c * H * W;
+          let o = r * ld + s * pos;
           for (let oy = 0; oy < OH; oy++, o += OW) {
             const iy = oy * S - P + ky;
             if (iy < 0 || iy >= H) continue;
@@ -150,6 +154,27 @@ export function col2im(cols: Float64Array, batch: number, g: ConvGeometry, dx: F
     }
   }
   return dx;
+}
+
+/**
+ * Between the NCHW layout of a batch ([batch, C, P]) and the channel-major one ([C, batch P]) of the
+ * batched convolution product: copies the P-long runs. `toChannelMajor` false goes back, adding
+ * bias[c] to every value of channel c when a bias is given.
+ */
+export function swapBatchChannel(src: Float64Array, dst: Float64Array, batch: number, channels: number, pos: number, toChannelMajor: boolean, bias?: Float64Array): Float64Array {
+  const ld = batch * pos;
+  for (let s = 0; s < batch; s++) {
+    for (let c = 0; c < channels; c++) {
+      const n = (s * channels + c) * pos;
+      const m = c * ld + s * pos;
+      if (toChannelMajor) dst.set(src.subarray(n, n + pos), m);
+      else if (bias) {
+        const b = bias[c]!;
+        for (let i = 0; i < pos; i++) dst[n + i] = src[m + i]! + b;
+      } else dst.set(src.subarray(m, m + pos), n);
+    }
+  }
+  return dst;
 }
 
 /**

@@ -8,6 +8,7 @@ import {
   matmul,
   matmulTA,
   matmulTB,
+  swapBatchChannel,
   type ConvGeometry,
 } from './kernels.ts';
 import { Scratch, type ActivationSite, type BackwardOptions, type ForwardOptions, type Layer } from './layer.ts';
@@ -41,11 +42,6 @@ export function initWeights(w: Float64Array, fanIn: number, fanOut: number, sche
     const a = Math.sqrt(6 / (fanIn + fanOut));
     rng.fillUniform(w, -a, a);
   }
-}
-
-/** a[o .. o + n) += v */
-function addScalar(a: Float64Array, o: number, n: number, v: number): void {
-  for (let i = o; i < o + n; i++) a[i] = a[i]! + v;
 }
 
 /** sum of a[o .. o + n) */
@@ -160,8 +156,8 @@ export interface Conv2dOptions {
 }
 
 /**
- * 2-D convolution on NCHW samples via im2col (one [C k k, positions] matrix per sample) and one product
- * per sample. W is a (C * k * k) x outChannels Matrix (fan-in x fan-out, like Dense), so the same
+ * 2-D convolution on NCHW samples via im2col (one [C k k, batch positions] matrix for the batch) and
+ * one product for the batch, whose channel-major result is copied into NCHW. W is a (C * k * k) x outChannels Matrix (fan-in x fan-out, like Dense), so the same
  * weightTransform hook applies.
  */
 export class Conv2d implements Layer {
@@ -181,6 +177,7 @@ export class Conv2d implements Layer {
   private wEff: Float64Array;
   private readonly colsBuf = new Scratch();
   private readonly yBuf = new Scratch();
+  private readonly ycBuf = new Scratch();
   private readonly dcolsBuf = new Scratch();
   private readonly dxBuf = new Scratch();
   private cols: Float64Array = new Float64Array(0);
@@ -228,13 +225,10 @@ export class Conv2d implements Layer {
     const wEff = effectiveWeights(w, this.fanIn, OC, this.weightTransform, opts.training, this.name);
     const F = this.fanIn;
     const cols = im2col(x, batch, g, this.colsBuf.get(batch * P * F));
-    // per sample: y_s (OC x P, NCHW) = W^T (OC x F) cols_s (F x P), then the bias of each channel
-    const y = this.yBuf.get(batch * this.outSize);
-    for (let s = 0; s < batch; s++) {
-      const ys = y.subarray(s * OC * P, (s + 1) * OC * P);
-      matmulTA(wEff, cols.subarray(s * F * P, (s + 1) * F * P), ys, OC, F, P);
-      if (this.b) for (let c = 0; c < OC; c++) addScalar(ys, c * P, P, this.b[c]!);
-    }
+    // yc (OC x batch P, channel-major) = W^T (OC x F) cols (F x batch P); then NCHW with the bias
+    const yc = this.ycBuf.get(batch * this.outSize);
+    matmulTA(wEff, cols, yc, OC, F, batch * P);
+    const y = swapBatchChannel(yc, this.yBuf.get(batch * this.outSize), batch, OC, P, false, this.b);
     if (opts.training) {
       this.cols = cols;
       this.wEff = wEff;
@@ -247,20 +241,14 @@ export class Conv2d implements Layer {
     const P = g.outHeight * g.outWidth;
     const OC = this.outChannels;
     const F = this.fanIn;
-    // dW (F x OC) = sum_s cols_s (F x P) dy_s^T; db_c = sum over samples and positions of dy
-    for (let s = 0; s < batch; s++) {
-      matmulTB(this.cols.subarray(s * F * P, (s + 1) * F * P), dy.subarray(s * OC * P, (s + 1) * OC * P), this.dW, F, P, OC, s > 0);
-    }
-    if (this.db) {
-      this.db.fill(0);
-      for (let s = 0, o = 0; s < batch; s++) for (let c = 0; c < OC; c++, o += P) this.db[c] = this.db[c]! + rangeSum(dy, o, P);
-    }
+    const BP = batch * P;
+    // dy channel-major (OC x batch P); dW (F x OC) = cols (F x batch P) dyc^T; db_c = the sum of row c
+    const dyc = swapBatchChannel(dy, this.ycBuf.get(batch * this.outSize), batch, OC, P, true);
+    matmulTB(this.cols, dyc, this.dW, F, BP, OC);
+    if (this.db) for (let c = 0; c < OC; c++) this.db[c] = rangeSum(dyc, c * BP, BP);
     if (!opts.needInputGrad) return new Float64Array(0);
-    // dcols_s (F x P) = W (F x OC) dy_s (OC x P)
-    const dcols = this.dcolsBuf.get(batch * F * P);
-    for (let s = 0; s < batch; s++) {
-      matmul(this.wEff, dy.subarray(s * OC * P, (s + 1) * OC * P), dcols.subarray(s * F * P, (s + 1) * F * P), F, OC, P);
-    }
+    // dcols (F x batch P) = W (F x OC) dyc (OC x batch P)
+    const dcols = matmul(this.wEff, dyc, this.dcolsBuf.get(F * BP), F, OC, BP);
     return col2im(dcols, batch, g, this.dxBuf.get(batch * this.inSize));
   }
 
