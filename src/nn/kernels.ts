@@ -92,8 +92,7 @@ export function convOutSize(size: number, kernel: number, stride: number, paddin
 /**
  * im2col for a whole batch: one [C k k, batch OH OW] matrix (row (c k + ky) k + kx, column
  * s OH OW + oy OW + ox): the window entries of every output position of every sample, zero outside
- * the image. Each row holds contiguous runs of input rows, so at stride 1 each run is copied as a
- * block; the convolution of the batch is then ONE product W^T (OC x C k k) times it.
+ * the image. The convolution of the batch is then ONE product W^T (OC x C k k) times it.
  */
 export function im2col(x: Float64Array, batch: number, g: ConvGeometry, cols: Float64Array): Float64Array {
   const { channels: C, height: H, width: W, kernel: K, stride: S, padding: P, outHeight: OH, outWidth: OW } = g;
@@ -111,15 +110,16 @@ export function im2col(x: Float64Array, batch: number, g: ConvGeometry, cols: Fl
           let o = r * ld + s * pos;
           for (let oy = 0; oy < OH; oy++, o += OW) {
             const iy = oy * S - P + ky;
+            // plain loops: the runs are a few dozen values, where subarray + set or fill cost more
             if (iy < 0 || iy >= H) {
-              cols.fill(0, o, o + OW);
+              for (let ox = 0; ox < OW; ox++) cols[o + ox] = 0;
               continue;
             }
-            if (lo > 0) cols.fill(0, o, o + lo);
             const xr = xc + iy * W + kx - P;
-            if (S === 1) cols.set(x.subarray(xr + lo, xr + hi), o + lo);
-            else for (let ox = lo; ox < hi; ox++) cols[o + ox] = x[xr + ox * S]!;
-            if (hi < OW) cols.fill(0, o + hi, o + OW);
+            let ox = 0;
+            for (; ox < lo; ox++) cols[o + ox] = 0;
+            for (; ox < hi; ox++) cols[o + ox] = x[xr + ox * S]!;
+            for (; ox < OW; ox++) cols[o + ox] = 0;
           }
         }
       }
@@ -167,11 +167,11 @@ export function swapBatchChannel(src: Float64Array, dst: Float64Array, batch: nu
     for (let c = 0; c < channels; c++) {
       const n = (s * channels + c) * pos;
       const m = c * ld + s * pos;
-      if (toChannelMajor) dst.set(src.subarray(n, n + pos), m);
-      else if (bias) {
-        const b = bias[c]!;
+      if (toChannelMajor) for (let i = 0; i < pos; i++) dst[m + i] = src[n + i]!;
+      else {
+        const b = bias ? bias[c]! : 0;
         for (let i = 0; i < pos; i++) dst[n + i] = src[m + i]! + b;
-      } else dst.set(src.subarray(m, m + pos), n);
+      }
     }
   }
   return dst;
