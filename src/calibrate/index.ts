@@ -14,30 +14,11 @@ import { createEngine, type EngineKind } from '../spice/engine.ts';
 import { type AdcFit, type AdcFitModel, adcModelWritable, adcPlot, adcPresetFile, fitAdc, readAdcCsv } from './adc.ts';
 import { type DataSource, type FitParam, checkPresetName, defaultName, isFolder, presetPath, readDataFile, sourceName, writePlot, writePresetFile } from './common.ts';
 import { type DwmtjFit, dwmtjBase, dwmtjFitSummary, dwmtjPlot, dwmtjPresetFile, fitDwmtj, readDwmtjCsv } from './dwmtj.ts';
-import {
-  type BoundErrorSummary,
-  type BoundRow,
-  type FitModel,
-  type GateError,
-  type IvSweep,
-  type ModelCard,
-  type MosfetFit,
-  type Polarity,
-  type SpiceBoundTarget,
-  boundErrors,
-  boundShift,
-  cardLibrary,
-  fitEkv,
-  fitLevel1,
-  gateVoltageError,
-  mosfetPlot,
-  mosfetPresetFile,
-  parseModelCards,
-  pickCard,
-  refineToBounds,
-  spiceSweep,
-  withTransistors,
-} from './mosfet.ts';
+import { type BoundErrorSummary, type BoundRow, type SpiceBoundTarget, boundErrors, boundShift, refineToBounds, withTransistors } from './mosfet-bounds.ts';
+import { mosfetPlot, mosfetPresetFile } from './mosfet-preset.ts';
+import { type FitModel, type GateError, type MosfetFit, fitEkv, fitLevel1, gateVoltageError } from './mosfet.ts';
+import { type ModelCard, type Polarity, cardLibrary, parseModelCards, pickCard } from '../spice/model-cards.ts';
+import { type IvSweep, spiceSweep } from '../spice/mosfet-sweep.ts';
 import { type MtjFit, fitMtj, mtjFitSummary, mtjPlot, mtjPresetFile, readMtjCsv } from './mtj.ts';
 import type { MosfetParams } from '../devices/mosfet.ts';
 import { type MacamCell, loadMacamCell } from '../devices/macam.ts';
@@ -51,7 +32,24 @@ export * from './common.ts';
 export * from './csv.ts';
 export * from './dwmtj.ts';
 export * from './lm.ts';
-export * from './mosfet.ts';
+export * from './mosfet-bounds.ts';
+export * from './mosfet-preset.ts';
+export {
+  type FitModel,
+  type GateError,
+  type GatePoint,
+  type MosfetFit,
+  type MosfetFitOptions,
+  ekvParams,
+  fitEkv,
+  fitLevel1,
+  gatePoints,
+  gateResiduals,
+  gateVoltageError,
+} from './mosfet.ts';
+// the model cards and the I-V sweep decks live in spice/; calibrate has always exported them
+export * from '../spice/model-cards.ts';
+export * from '../spice/mosfet-sweep.ts';
 export * from './mtj.ts';
 
 /** One preset to write, with where it goes. */
