@@ -24,7 +24,7 @@ import type { MosfetParams } from '../devices/mosfet.ts';
 import { type MacamCell, loadMacamCell } from '../devices/macam.ts';
 import { presetSearchPath } from '../devices/preset.ts';
 import { renderBsim4Library, renderTemplate } from '../spice/netlist.ts';
-import type { CustomLibrary, SearchStats } from '../spice/verify.ts';
+import type { CustomLibrary, SearchStats } from '../spice/bound-search.ts';
 import { dirname, resolve as resolvePath } from 'node:path';
 
 export * from './adc.ts';
@@ -261,7 +261,7 @@ export async function calibrateMosfet(o: MosfetCalibrationOptions): Promise<Cali
   if (refine) {
     if (!both) throw new ConfigError(undefined, '--refine', 'both polarities fitted (--type both, a card file with an nmos and a pmos card)', types.join(','));
     if (fits.nmos!.model !== 'ekv' || fits.pmos!.model !== 'ekv') throw new ConfigError(undefined, '--refine', 'EKV fits (--fit-model ekv)', `${fits.nmos!.model}/${fits.pmos!.model}`);
-    const { enginePool, spiceBounds } = await import('../spice/verify.ts');
+    const { enginePool, spiceBounds } = await import('../spice/bound-search.ts');
     const lib = libraryFor({ nmos: picked.nmos!, pmos: picked.pmos! }, o.card);
     const grid = o.grid ?? [0, 0.25, 0.5, 0.75, 1];
     const list = [...grid.map((f) => ({ branch: 'lo' as const, fLo: f, fHi: 0 })), ...grid.map((f) => ({ branch: 'hi' as const, fLo: 0, fHi: f }))];
