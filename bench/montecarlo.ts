@@ -10,7 +10,7 @@ import type { EngineKind } from '../src/spice/engine.ts';
 import { findNgspice } from '../src/spice/ngspice.ts';
 import { defaultPositions } from '../src/spice/netlist.ts';
 import { spiceMonteCarlo } from '../src/spice/montecarlo.ts';
-import { enginePool } from '../src/spice/verify.ts';
+import { enginePool } from '../src/spice/bound-search.ts';
 
 const arg = (name: string, d: string) => {
   const i = process.argv.indexOf(`--${name}`);

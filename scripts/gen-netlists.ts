@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PACKAGE_ROOT, writeFileAtomic } from '../src/core/io.ts';
-import { defaultNetlists } from '../src/spice/netlist.ts';
+import { defaultNetlists } from '../src/spice/testbench.ts';
 
 const check = process.argv.includes('--check');
 const files = await defaultNetlists();

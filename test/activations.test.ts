@@ -1,21 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/core/errors.ts';
+import { erf, erfc, normalCdf } from '../src/core/erf.ts';
 import {
   ACTIVATION_NAMES,
   type Activation,
   activationRangeOn,
-  codeToValue,
-  erf,
-  erfc,
   getActivation,
-  levelBoundaries,
   type MonotonePiece,
-  normalCdf,
-  quantiseOutput,
-  quantiseOutputBatch,
   solveMonotone,
   tableActivation,
 } from '../src/units/activations.ts';
+import { codeToValue, levelBoundaries, quantiseOutput, quantiseOutputBatch } from '../src/units/quantise.ts';
 
 // high-precision references (mpmath, 50 digits), rounded to doubles
 const GELU_XMIN = -0.75179152469356445746;

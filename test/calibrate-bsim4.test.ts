@@ -1,9 +1,11 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { calibrateMosfet, fitEkv, type IvSweep, withTransistors } from '../src/calibrate/index.ts';
+import { calibrateMosfet, fitEkv, withTransistors } from '../src/calibrate/index.ts';
+import type { IvSweep } from '../src/spice/mosfet-sweep.ts';
 import { loadMacamCell } from '../src/devices/macam.ts';
 import { loadPreset } from '../src/devices/preset.ts';
-import { enginePool, verifyCell, verifyUnit } from '../src/spice/verify.ts';
+import { enginePool } from '../src/spice/bound-search.ts';
+import { verifyCell, verifyUnit } from '../src/spice/verify.ts';
 import { createFusedUnit } from '../src/units/fused.ts';
 import { runCli } from './helpers/cli.ts';
 import { binaryTests } from './helpers/spice.ts';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { stream } from '../src/core/rng.ts';
-import { getActivation, quantiseOutput } from '../src/units/activations.ts';
+import { getActivation } from '../src/units/activations.ts';
+import { quantiseOutput } from '../src/units/quantise.ts';
 import { compareUnit } from '../src/units/compare.ts';
 import { columnBounds, createFusedUnit, fusedEnergy, transferError } from '../src/units/fused.ts';
 

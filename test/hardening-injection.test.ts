@@ -10,7 +10,8 @@ import { ConfigError, UnsafeNetlist } from '../src/core/errors.ts';
 import { loadMacamCell } from '../src/devices/macam.ts';
 import { createEngine, type EngineKind } from '../src/spice/engine.ts';
 import { checkGeneratedDeck, unsafeControlLines } from '../src/spice/guard.ts';
-import { renderCell, renderTestbench } from '../src/spice/netlist.ts';
+import { renderCell } from '../src/spice/netlist.ts';
+import { renderTestbench } from '../src/spice/testbench.ts';
 import { runCli } from './helpers/cli.ts';
 import { binaryTests } from './helpers/spice.ts';
 

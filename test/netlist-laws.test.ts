@@ -10,7 +10,7 @@ import { loadPreset } from '../src/devices/preset.ts';
 import type { MosfetParams } from '../src/devices/mosfet.ts';
 import { createEngine, type EngineKind, type SpiceEngine, vector } from '../src/spice/engine.ts';
 import { binaryTests } from './helpers/spice.ts';
-import { renderMosfetTest, renderMtjTest } from '../src/spice/netlist.ts';
+import { renderMosfetTest, renderMtjTest } from '../src/spice/testbench.ts';
 
 const engines: EngineKind[] = binaryTests ? ['ngspice', 'wasm'] : ['wasm'];
 

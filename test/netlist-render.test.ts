@@ -8,7 +8,8 @@ import { fusemixVersion, PACKAGE_ROOT } from '../src/core/io.ts';
 import { stream } from '../src/core/rng.ts';
 import { cellSigmas, loadMacamCell, sampleDeviation } from '../src/devices/macam.ts';
 import { createFusedUnit } from '../src/units/fused.ts';
-import { defaultNetlists, renderTemplate, renderTestbench, renderUnit } from '../src/spice/netlist.ts';
+import { renderTemplate, renderUnit } from '../src/spice/netlist.ts';
+import { defaultNetlists, renderTestbench } from '../src/spice/testbench.ts';
 
 const cell = loadMacamCell('macam-measured');
 

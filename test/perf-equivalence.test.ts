@@ -9,7 +9,7 @@ import { createActivationHardware, MixedActivation, PhotonicLayer } from '../src
 import { loadKernelBackend, setKernelBackend } from '../src/kernels/backend.ts';
 import { Adam, SGD } from '../src/nn/optim.ts';
 import { decomposeUnitary, randomUnitary, realisePhases } from '../src/photonic/index.ts';
-import { svdScratch, svdSquare } from '../src/photonic/weights.ts';
+import { svdScratch, svdSquare } from '../src/core/svd.ts';
 import { createDigitalPath } from '../src/units/digital-path.ts';
 
 const sameBits = (a: ArrayLike<number>, b: ArrayLike<number>): number => {

@@ -11,7 +11,8 @@ import type { EngineKind } from '../src/spice/engine.ts';
 import { spiceMonteCarlo } from '../src/spice/montecarlo.ts';
 import { binaryTests } from './helpers/spice.ts';
 import type { EnginePool } from '../src/spice/pool.ts';
-import { enginePool, verifyCell, verifyUnit } from '../src/spice/verify.ts';
+import { enginePool } from '../src/spice/bound-search.ts';
+import { verifyCell, verifyUnit } from '../src/spice/verify.ts';
 import { createFusedUnit } from '../src/units/fused.ts';
 
 const engines: EngineKind[] = binaryTests ? ['ngspice', 'wasm'] : ['wasm'];

@@ -14,36 +14,17 @@ import { createEngine, type EngineKind } from '../spice/engine.ts';
 import { type AdcFit, type AdcFitModel, adcModelWritable, adcPlot, adcPresetFile, fitAdc, readAdcCsv } from './adc.ts';
 import { type DataSource, type FitParam, checkPresetName, defaultName, isFolder, presetPath, readDataFile, sourceName, writePlot, writePresetFile } from './common.ts';
 import { type DwmtjFit, dwmtjBase, dwmtjFitSummary, dwmtjPlot, dwmtjPresetFile, fitDwmtj, readDwmtjCsv } from './dwmtj.ts';
-import {
-  type BoundErrorSummary,
-  type BoundRow,
-  type FitModel,
-  type GateError,
-  type IvSweep,
-  type ModelCard,
-  type MosfetFit,
-  type Polarity,
-  type SpiceBoundTarget,
-  boundErrors,
-  boundShift,
-  cardLibrary,
-  fitEkv,
-  fitLevel1,
-  gateVoltageError,
-  mosfetPlot,
-  mosfetPresetFile,
-  parseModelCards,
-  pickCard,
-  refineToBounds,
-  spiceSweep,
-  withTransistors,
-} from './mosfet.ts';
+import { type BoundErrorSummary, type BoundRow, type SpiceBoundTarget, boundErrors, boundShift, refineToBounds, withTransistors } from './mosfet-bounds.ts';
+import { mosfetPlot, mosfetPresetFile } from './mosfet-preset.ts';
+import { type FitModel, type GateError, type MosfetFit, fitEkv, fitLevel1, gateVoltageError } from './mosfet.ts';
+import { type ModelCard, type Polarity, cardLibrary, parseModelCards, pickCard } from '../spice/model-cards.ts';
+import { type IvSweep, spiceSweep } from '../spice/mosfet-sweep.ts';
 import { type MtjFit, fitMtj, mtjFitSummary, mtjPlot, mtjPresetFile, readMtjCsv } from './mtj.ts';
 import type { MosfetParams } from '../devices/mosfet.ts';
 import { type MacamCell, loadMacamCell } from '../devices/macam.ts';
 import { presetSearchPath } from '../devices/preset.ts';
 import { renderBsim4Library, renderTemplate } from '../spice/netlist.ts';
-import type { CustomLibrary, SearchStats } from '../spice/verify.ts';
+import type { CustomLibrary, SearchStats } from '../spice/bound-search.ts';
 import { dirname, resolve as resolvePath } from 'node:path';
 
 export * from './adc.ts';
@@ -51,7 +32,24 @@ export * from './common.ts';
 export * from './csv.ts';
 export * from './dwmtj.ts';
 export * from './lm.ts';
-export * from './mosfet.ts';
+export * from './mosfet-bounds.ts';
+export * from './mosfet-preset.ts';
+export {
+  type FitModel,
+  type GateError,
+  type GatePoint,
+  type MosfetFit,
+  type MosfetFitOptions,
+  ekvParams,
+  fitEkv,
+  fitLevel1,
+  gatePoints,
+  gateResiduals,
+  gateVoltageError,
+} from './mosfet.ts';
+// the model cards and the I-V sweep decks live in spice/; calibrate has always exported them
+export * from '../spice/model-cards.ts';
+export * from '../spice/mosfet-sweep.ts';
 export * from './mtj.ts';
 
 /** One preset to write, with where it goes. */
@@ -263,7 +261,7 @@ export async function calibrateMosfet(o: MosfetCalibrationOptions): Promise<Cali
   if (refine) {
     if (!both) throw new ConfigError(undefined, '--refine', 'both polarities fitted (--type both, a card file with an nmos and a pmos card)', types.join(','));
     if (fits.nmos!.model !== 'ekv' || fits.pmos!.model !== 'ekv') throw new ConfigError(undefined, '--refine', 'EKV fits (--fit-model ekv)', `${fits.nmos!.model}/${fits.pmos!.model}`);
-    const { enginePool, spiceBounds } = await import('../spice/verify.ts');
+    const { enginePool, spiceBounds } = await import('../spice/bound-search.ts');
     const lib = libraryFor({ nmos: picked.nmos!, pmos: picked.pmos! }, o.card);
     const grid = o.grid ?? [0, 0.25, 0.5, 0.75, 1];
     const list = [...grid.map((f) => ({ branch: 'lo' as const, fLo: f, fHi: 0 })), ...grid.map((f) => ({ branch: 'hi' as const, fLo: 0, fHi: f }))];

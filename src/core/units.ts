@@ -4,7 +4,7 @@
  * "29 ohm*um^2", "3e10 A/m^2"). They are parsed once into SI numbers, with the dimension checked.
  * Netlists print numbers through `formatSpice`, the one formatter for SPICE suffixes.
  *
- * Quantities with units are parsed by mathjs, loaded lazily (its import costs ~0.6 s) and only when
+ * Quantities with units are parsed by mathjs, loaded lazily (its import is slow) and only when
  * a string actually carries a unit. dB, dBm and % are handled here (mathjs has no logarithmic units).
  */
 import { createRequire } from 'node:module';
@@ -68,7 +68,7 @@ const DB_RE = new RegExp(`^\\s*(${NUM})\\s*(dBm|dB)\\s*$`);
 
 // ---------------------------------------------------------------------------------------------
 // Fast path: "<number> <unit expression>" with prefixed SI units, * / ^ and parentheses, parsed
-// without mathjs (whose import alone costs ~0.6 s on every CLI start). Anything else falls back to
+// without mathjs (whose import alone would weigh on every CLI start). Anything else falls back to
 // mathjs.
 
 /** dimension exponents over [kg, m, s, A, K] and the factor to SI */

@@ -28,7 +28,7 @@ export function mnistDigitsDir(): string {
 }
 
 /**
- * The numbers of the `"data": [...]` array of a digit file. A direct scan is ~4x faster than
+ * The numbers of the `"data": [...]` array of a digit file. A direct scan is faster than
  * JSON.parse on these 2 MB files and gives the same doubles: a decimal with at most 15 digits is
  * formed as (integer numerator) / 10^d, both exact, so the one correctly rounded division equals the
  * nearest double, which is what JSON.parse returns. Anything unusual (exponents, signs, long digit
@@ -171,7 +171,7 @@ function encodeCodes(x: Float64Array, y: Int32Array, n: number): MnistCodes | un
 
 /*
  * Cache file (in cacheDir(), see core/io.ts): the codes of the parsed digit files, so later runs skip
- * parsing 20 MB of JSON (~0.7 s). Layout, little-endian: magic 'FMXMNIST' | u32 version | u32 n |
+ * parsing 20 MB of JSON (README, "Measured figures"). Layout, little-endian: magic 'FMXMNIST' | u32 version | u32 n |
  * u32 table length | source key (u32 length + UTF-8: the digit files' sizes and mtimes) |
  * sha256 of the rest (32 bytes) | table (f64) | labels (u8) | codes (u8). A cache whose key or
  * checksum does not match is ignored and rewritten; a cache that cannot be written is skipped.

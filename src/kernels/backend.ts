@@ -32,10 +32,10 @@ export type { GemmOp, KernelBackend, KernelName, KernelPrecision, LoadResult } f
 export const KERNEL_NAMES: readonly KernelName[] = ['js', 'wasm', 'blas'];
 
 /**
- * Auto preference, fastest first as measured by bench/kernels.ts on the 2-core bench machine (float64):
- * MLP epoch blas 0.18 s < wasm 0.21 s < js 0.41 s; dense 256^3 product blas 27 > wasm 12 > js 1.6-2.7
- * GFLOP/s. A fixed order (not a timing at start-up) keeps runs reproducible: the same machine always
- * picks the same backend, so the same seed gives the same bytes.
+ * Auto preference, fastest first as measured by bench/kernels.ts on the 2-core bench machine
+ * (float64; the MLP epoch and 256^3 product rows of the README's "Measured figures"). A fixed order
+ * (not a timing at start-up) keeps runs reproducible: the same machine always picks the same
+ * backend, so the same seed gives the same bytes.
  */
 export const AUTO_ORDER: readonly KernelName[] = ['blas', 'wasm', 'js'];
 
@@ -158,8 +158,7 @@ export function getKernelPrecision(): KernelPrecision {
 
 /**
  * Products with fewer multiply-adds (m k n) than this go to the js kernels whatever the backend: below
- * it the call and copy overhead of wasm/blas (~1 us) exceeds the work (measured on the bench machine:
- * at 4^3 all three take ~1.3 us, at 8^3 blas is already ~3x faster than js).
+ * it the call and copy overhead of wasm/blas exceeds the work (figures in bench/kernels.ts's header).
  */
 export const SMALL_PRODUCT = 256;
 
@@ -185,8 +184,8 @@ export const SMALL_VECTOR = 4096;
 
 /**
  * y += alpha x (float64, element-wise; the optimiser update w -= lr g is axpy(-lr, g, w)). The blas
- * backend uses cblas_daxpy (~4x the js loop on 100k entries); the others use the js loop (copying
- * into wasm memory would cost more than the update).
+ * backend uses cblas_daxpy (faster than the js loop on large arrays: bench/kernels.ts's header);
+ * the others use the js loop (copying into wasm memory would cost more than the update).
  */
 export function axpy(alpha: number, x: Float64Array, y: Float64Array, n = y.length): Float64Array {
   const be = active ?? getKernelBackend();

@@ -55,13 +55,13 @@ function loadKoffi(): { load(path: string): KoffiLib; version?: string } {
 }
 
 /**
- * The OpenBLAS kernel family for this CPU, from the instruction sets /proc/cpuinfo lists: OpenBLAS's
- * DYNAMIC_ARCH picks its kernels by CPU model number, and a model it does not know (a VM's generic
- * "Intel Xeon Processor") falls back to Prescott (SSE3) kernels. Measured on this project's 2-core VM
- * (bench/cnn.ts figures in the README): dgemm 576 x 64 on 12,544 rows 6.7 GFLOP/s with Prescott
- * kernels, 18.8 with SkylakeX. The same kernel family OpenBLAS picks itself on a CPU it knows, so
- * setting it changes nothing there. OPENBLAS_CORETYPE set by the user is kept; FUSEMIX_BLAS_CORETYPE
- * names another family, or 'off' leaves the choice to OpenBLAS.
+ * The OpenBLAS kernel family for this CPU, from the instruction sets /proc/cpuinfo lists:
+ * OpenBLAS's DYNAMIC_ARCH picks its kernels by CPU model number, and a model it does not know (a
+ * VM's generic "Intel Xeon Processor") falls back to Prescott (SSE3) kernels, slower than the
+ * family the CPU allows (the OpenBLAS row of the README's "Measured figures", bench/cnn.ts). The
+ * same kernel family OpenBLAS picks itself on a CPU it knows, so setting it changes nothing there.
+ * OPENBLAS_CORETYPE set by the user is kept; FUSEMIX_BLAS_CORETYPE names another family, or 'off'
+ * leaves the choice to OpenBLAS.
  */
 export function blasCoreType(env: NodeJS.ProcessEnv = process.env, cpuinfo?: string): string | undefined {
   if (env.OPENBLAS_CORETYPE) return undefined;
@@ -91,9 +91,9 @@ export function cpuCoreFamily(cpuinfo?: string): string | undefined {
 
 /**
  * A note when the environment's OPENBLAS_CORETYPE names narrower kernels than the CPU allows (a
- * machine image that exports OPENBLAS_CORETYPE=Haswell on an AVX-512 CPU): measured on such a 2-core
- * AMD EPYC VM, the conv product of bench/cnn.ts ran 38 GFLOP/s with Haswell kernels, 62 with
- * OpenBLAS's own choice.
+ * machine image that exports OPENBLAS_CORETYPE=Haswell on an AVX-512 CPU): the conv product of
+ * bench/cnn.ts runs slower with the narrower kernels than with OpenBLAS's own choice (the OpenBLAS
+ * row of the README's "Measured figures").
  */
 export function coreTypeNote(env: NodeJS.ProcessEnv = process.env, cpuinfo?: string): string | undefined {
   const set = env.OPENBLAS_CORETYPE;

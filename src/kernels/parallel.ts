@@ -11,7 +11,7 @@
  * error rejects after the running jobs end, with the worker's message and error name. Workers use
  * the kernel backend and precision of the calling thread.
  *
- * Starting a worker costs ~0.5-1 s under tsx (registering the TypeScript loader, importing modules),
+ * Starting a worker is slow under tsx (registering the TypeScript loader, importing modules),
  * so parallelMap pays off for work of seconds. For repeated batches keep a WorkerPool open and call
  * pool.map (workers stay warm, modules stay imported). The worker module may be .ts: in a process
  * running TypeScript through tsx (bin/fusemix.js, npx tsx, vitest) a new thread has no loader, so it

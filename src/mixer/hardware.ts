@@ -3,7 +3,7 @@
  *  (a) analog: a fused MACAM column (activation + A/D in one search), programmed for `fn` at
  *      `analogBits` output bits on the `cell` preset. Each channel is its own physical column, so each
  *      gets its own seeded device-variation instance. A pool of `poolSize` column instances
- *      (variation seeds `${seed}/mixer-column/${k}`; a column costs ~0.2-1 ms: its bounds under
+ *      (variation seeds `${seed}/mixer-column/${k}`; a column's cost is its bounds under
  *      variation, the nominal programming being shared, see createFusedUnit) is
  *      programmed once, on first use (or built from bounds another thread solved:
  *      primeActivationHardware), and channel c of site s uses instance poolIndex[s][c] (a seeded shuffle of
@@ -99,7 +99,7 @@ function hardwareKey(opts: HardwareOptions): string {
 /**
  * Hand this thread the pool's column bounds another thread computed for the same options
  * (ActivationHardware.poolBounds there): the columns are then built from them instead of solving
- * every bound again (the same numbers; ~0.1 s of the main thread in a parallel mix run). Ignored once
+ * every bound again (the same numbers; main-thread time saved in a parallel mix run). Ignored once
  * the pool is programmed, and when the options have no variation.
  */
 export function primeActivationHardware(opts: HardwareOptions, bounds: ColumnBounds[]): void {

@@ -12,7 +12,7 @@
  * there (a mixed fine-tuning or a baseline once its budget's search has arrived), searches first.
  * The main thread computes no chain itself (its event loop serves the queue), so `threads` workers
  * run. Workers start before the data are loaded, so their start-up overlaps loading and pretraining;
- * the npm digits each thread decodes itself from the cached byte codes (~0.1 s; plain arrays are
+ * the npm digits each thread decodes itself from the cached byte codes (quick; plain arrays are
  * faster to fill and to gather batches from than SharedArrayBuffers); other data come with a worker's
  * first job (a copy). With an out dir each thread writes its phases' checkpoint files, so a killed
  * run resumes as before; chains complete in the store or the out dir are not rerun. A failing worker
@@ -42,8 +42,8 @@ export interface MixWorkerSetup {
   options: Partial<MixOptions>;
   outDir?: string;
   /**
-   * the worker loads the data itself at start-up (the npm digits: decoded from the cached byte codes
-   * in ~0.1 s, the same numbers as the main thread's copy); else they come with its first job
+   * the worker loads the data itself at start-up (the npm digits: decoded from the cached byte codes,
+   * the same numbers as the main thread's copy); else they come with its first job
    */
   loadsData?: boolean;
 }

@@ -19,6 +19,9 @@
  *  - cos and sin of each realised phase once, folded into the MZI's four complex coefficients;
  *  - with coherent detection the last phase screen computes the real part only (all that is read);
  *  - the output can be written transposed and minus a matrix (the Dense layer's W_eff^T - W) directly.
+ *
+ * Over 500 lines because the plan and the kernel are one algorithm that must match the per-block path
+ * bit for bit: the cached heater phases, the column intervals and the fused coefficients are its parts.
  */
 import type { Rng } from '../core/rng.ts';
 import type { MziMesh } from './mesh.ts';

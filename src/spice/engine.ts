@@ -10,8 +10,8 @@
  * `run` (so a `foreach`/`alterparam` loop works), minus `quit`/`exit`. Every plot the run leaves
  * behind is returned.
  *
- * Many points per engine call (the per-call overhead is ~1.5 ms on wasm and ~7 ms per process for
- * the binary, so batch points into one netlist when you can):
+ * Many points per engine call (every call has a fixed overhead, a process per call for the binary:
+ * bench/engines.ts; so batch points into one netlist when you can):
  *   - sweep a source: `.dc Vin 0 1 1m` gives 1001 points in one plot; nested: `.dc Vin 0 1 1m Vb 0 1 0.1`;
  *   - replicate the circuit: N independent subcircuit instances (`X1 ...`, `X2 ...`) with their own
  *     parameters in one netlist, all solved together (one .op/.tran for all of them);

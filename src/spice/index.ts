@@ -27,6 +27,7 @@ export {
 export { WasmEngine, type WasmEngineOptions } from './wasm.ts';
 export { checkControlCommands, checkGeneratedDeck, SHELL_COMMANDS, unsafeControlLines, type UnsafeLine } from './guard.ts';
 export { EnginePool, runMany, type RunItem, type RunManyOptions } from './pool.ts';
-export { renderCell, renderUnit, renderTestbench, renderMtjTest, modelLibrary, type TransistorModel } from './netlist.ts';
+export { renderCell, renderUnit, modelLibrary, type TransistorModel } from './netlist.ts';
+export { renderTestbench, renderMtjTest } from './testbench.ts';
 export { verifyCell, verifyUnit, type CellVerifyReport, type UnitVerifyReport } from './verify.ts';
 export { spiceMonteCarlo, type MonteCarloReport } from './montecarlo.ts';

@@ -14,7 +14,7 @@ import { type BoundStats, type MacamCell, boundDistribution } from '../devices/m
 import type { EngineKind } from './engine.ts';
 import { defaultPositions, seedNumber, type TransistorModel } from './netlist.ts';
 import type { EnginePool } from './pool.ts';
-import { type BoundTarget, type SearchStats, enginePool, spiceBounds } from './verify.ts';
+import { type BoundTarget, type SearchStats, enginePool, spiceBounds } from './bound-search.ts';
 
 export interface MonteCarloOptions {
   samples?: number;

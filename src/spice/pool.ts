@@ -27,7 +27,7 @@ export interface RunManyOptions {
   onResult?: (index: number, result: SpiceResult) => void;
 }
 
-/** A set of engines kept warm between batches (wasm workers take ~0.5-1.5 s to start). */
+/** A set of engines kept warm between batches (a wasm worker is slow to start: bench/engines.ts). */
 export class EnginePool {
   readonly engines: SpiceEngine[];
   constructor(

@@ -1,7 +1,7 @@
 /**
  * The wasm engine: eecircuit-engine (ngspice 45 compiled to WebAssembly) in a worker thread, so a
- * run that hangs can be stopped (the interpreter cannot be interrupted from inside). Measured on a
- * 2-core machine: ~0.5-1.5 s to start, ~1.5 ms per small netlist, ~200 MB per instance.
+ * run that hangs can be stopped (the interpreter cannot be interrupted from inside). An instance is
+ * slow to start and holds a lot of memory, a run on it is cheap (bench/engines.ts).
  *
  * Quirks handled here: one instance per thread; every run has a timeout, after which the worker is
  * terminated and a fresh one starts on the next run (EngineTimeout); include files are written into

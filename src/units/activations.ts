@@ -11,87 +11,14 @@
  * Derivative at kinks follows PyTorch: relu'(0) = 0, relu6' is 0 at 0 and 6, hardswish'(x) = x/3 + 1/2
  * on [-3, 3]; piecewise-linear tables use the slope of the segment to the right of a breakpoint.
  *
- * Output quantisation convention (both paths): b bits give 2^b uniform levels over [yLo, yHi],
- *   level(c) = yLo + c * step,  step = (yHi - yLo) / (2^b - 1),  c = 0 .. 2^b - 1,
- * and y is rounded to the nearest level (ties go up), clamped to [0, 2^b - 1]. The code changes at the
- * midpoints B_k = yLo + (k + 1/2) * step, k = 0 .. 2^b - 2 (`levelBoundaries`): code(y) is the number
- * of boundaries B_k <= y, decided against exactly these doubles. The MACAM unit programs its
- * thresholds at f^-1(B_k) on each monotone piece.
+ * The output quantisation both paths share (levels, boundaries, codes) is in quantise.ts; erf and the
+ * normal CDF the GELU uses in src/core/erf.ts.
  */
 import { ConfigError } from '../core/errors.ts';
+import { normalCdf, normalPdf } from '../core/erf.ts';
 
-// ---------------------------------------------------------------------------------------------
-// erf / erfc / normal CDF
-
-const TWO_OVER_SQRT_PI = 1.1283791670955126; // 2 / sqrt(pi)
-const ONE_OVER_SQRT_PI = 0.5641895835477563;
-const SQRT1_2 = Math.SQRT1_2;
-const INV_SQRT_2PI = 0.3989422804014327;
-/** below this |x|, erf comes from its power series; above, 1 - erfc from the continued fraction */
-const ERF_SWITCH = 2.5;
-/** erfc(x) for x at or above this uses the continued fraction (<= ~90 terms), keeping full relative accuracy */
-const ERFC_SWITCH = 1.5;
-
-/** erf(x) for 0 <= x < 2.5: (2/sqrt(pi)) e^{-x^2} sum_n (2x^2)^n x / (1*3*...*(2n+1)); all terms positive. */
-function erfSeries(x: number): number {
-  const x2 = x * x;
-  let term = x;
-  let sum = x;
-  for (let n = 1; n < 200; n++) {
-    term *= (2 * x2) / (2 * n + 1);
-    sum += term;
-    if (term < sum * 1e-17) break;
-  }
-  return TWO_OVER_SQRT_PI * Math.exp(-x2) * sum;
-}
-
-/**
- * erfc(x) for x >= 1.5 by the continued fraction
- *   erfc(x) = e^{-x^2}/sqrt(pi) * 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + ...)))), evaluated with modified Lentz.
- */
-function erfcFraction(x: number): number {
-  const tiny = 1e-300;
-  let f = x;
-  let C = x;
-  let D = 0;
-  for (let n = 1; n < 500; n++) {
-    const a = n / 2;
-    D = x + a * D;
-    if (D === 0) D = tiny;
-    C = x + a / C;
-    if (C === 0) C = tiny;
-    D = 1 / D;
-    const delta = C * D;
-    f *= delta;
-    if (Math.abs(delta - 1) < 1e-16) break;
-  }
-  return (ONE_OVER_SQRT_PI * Math.exp(-x * x)) / f;
-}
-
-/** Error function, |error| < 1e-15 (series below |x| = 2.5, continued fraction for erfc above). */
-export function erf(x: number): number {
-  if (x !== x) return Number.NaN;
-  const ax = Math.abs(x);
-  const v = ax < ERF_SWITCH ? erfSeries(ax) : 1 - erfcFraction(ax);
-  return x < 0 ? -v : v;
-}
-
-/** Complementary error function 1 - erf(x), relative error ~1e-14 down to the denormal range (x < 26). */
-export function erfc(x: number): number {
-  if (x !== x) return Number.NaN;
-  if (x >= ERFC_SWITCH) return x > 27.3 ? 0 : erfcFraction(x);
-  if (x > -ERF_SWITCH) return 1 - (x < 0 ? -erfSeries(-x) : erfSeries(x));
-  return 2 - (x < -27.3 ? 0 : erfcFraction(-x));
-}
-
-/** Standard normal CDF Phi(x) = erfc(-x / sqrt 2) / 2 (accurate in the left tail). */
-export function normalCdf(x: number): number {
-  return 0.5 * erfc(-x * SQRT1_2);
-}
-/** Standard normal density. */
-export function normalPdf(x: number): number {
-  return INV_SQRT_2PI * Math.exp(-0.5 * x * x);
-}
+// units/fused.ts imports these two from here; their home is quantise.ts
+export { levelBoundaries, quantiseOutput } from './quantise.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Types
@@ -540,77 +467,4 @@ export function activationRangeOn(act: Activation, xLo: number, xHi: number): { 
     }
   }
   return { lo, hi };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Output quantisation
-
-function checkQuant(bits: number, yLo: number, yHi: number): void {
-  if (!Number.isInteger(bits) || bits < 1 || bits > 24) throw new ConfigError(undefined, 'bits', 'an integer in [1, 24]', bits);
-  if (!Number.isFinite(yLo) || !Number.isFinite(yHi) || !(yHi > yLo)) {
-    throw new ConfigError(undefined, 'outputRange', 'finite [yLo, yHi] with yHi > yLo', [yLo, yHi]);
-  }
-}
-
-/** The y value of boundary k (between levels k and k+1): yLo + (k + 1/2) * step. */
-function boundary(yLo: number, step: number, k: number): number {
-  return yLo + (k + 0.5) * step;
-}
-
-/** Code 0 .. 2^bits - 1 of y: nearest of the uniform levels over [yLo, yHi] (ties up), clamped. NaN gives NaN. */
-export function quantiseOutput(y: number, bits: number, yLo: number, yHi: number): number {
-  checkQuant(bits, yLo, yHi);
-  const maxCode = 2 ** bits - 1;
-  return quantiseWith(y, yLo, (yHi - yLo) / maxCode, maxCode);
-}
-
-function quantiseWith(y: number, yLo: number, step: number, maxCode: number): number {
-  if (y !== y) return Number.NaN;
-  let c = Math.floor((y - yLo) / step + 0.5);
-  if (c <= 0) c = 0;
-  else if (c > maxCode) return maxCode;
-  // agree exactly with the boundary doubles: code = number of boundaries <= y
-  if (c > 0 && y < boundary(yLo, step, c - 1)) c -= 1;
-  else if (c < maxCode && y >= boundary(yLo, step, c)) c += 1;
-  return c;
-}
-
-/** `quantiseOutput` with bits and range checked once: returns y -> code. */
-export function outputQuantiser(bits: number, yLo: number, yHi: number): (y: number) => number {
-  checkQuant(bits, yLo, yHi);
-  const maxCode = 2 ** bits - 1;
-  const step = (yHi - yLo) / maxCode;
-  return (y: number) => quantiseWith(y, yLo, step, maxCode);
-}
-
-/** Batch form of `quantiseOutput` into `out` (new Int32Array when omitted). */
-export function quantiseOutputBatch<T extends Int32Array | Float64Array = Int32Array>(
-  ys: Float64Array,
-  bits: number,
-  yLo: number,
-  yHi: number,
-  out?: T,
-): T {
-  checkQuant(bits, yLo, yHi);
-  const o = (out ?? new Int32Array(ys.length)) as T;
-  const maxCode = 2 ** bits - 1;
-  const step = (yHi - yLo) / maxCode;
-  for (let i = 0; i < ys.length; i++) o[i] = quantiseWith(ys[i]!, yLo, step, maxCode);
-  return o;
-}
-
-/** The level of a code: yLo + code * (yHi - yLo) / (2^bits - 1). */
-export function codeToValue(code: number, bits: number, yLo: number, yHi: number): number {
-  checkQuant(bits, yLo, yHi);
-  return yLo + code * ((yHi - yLo) / (2 ** bits - 1));
-}
-
-/** The 2^bits - 1 y values where the code changes (midpoints between levels), increasing. */
-export function levelBoundaries(bits: number, yLo: number, yHi: number): Float64Array {
-  checkQuant(bits, yLo, yHi);
-  const maxCode = 2 ** bits - 1;
-  const step = (yHi - yLo) / maxCode;
-  const out = new Float64Array(maxCode);
-  for (let k = 0; k < maxCode; k++) out[k] = boundary(yLo, step, k);
-  return out;
 }

@@ -40,7 +40,8 @@ import {
   digitalParamsOf,
 } from '../devices/digital.ts';
 import { type LoadedPreset, loadPreset, presetFromValues, withParams } from '../devices/preset.ts';
-import { type Activation, activationRangeOn, codeToValue, getActivation, outputQuantiser } from './activations.ts';
+import { type Activation, activationRangeOn, getActivation } from './activations.ts';
+import { codeToValue, outputQuantiser } from './quantise.ts';
 
 export type PresetInput = string | LoadedPreset | Record<string, unknown>;
 

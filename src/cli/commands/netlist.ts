@@ -77,7 +77,8 @@ export const netlistCommand: CommandModule<GlobalArgs, NetlistArgs> = {
       const kind = a.kind as 'dc' | 'tran' | 'mc';
       if (!Number.isInteger(a.samples) || a.samples < 1) throw new UsageArgError('samples', 'a positive integer', a.samples);
       const inputs = parseInputs(a.inputs);
-      text = nl.renderTestbench(kind, {
+      const { renderTestbench } = await import('../../spice/testbench.ts');
+      text = renderTestbench(kind, {
         cell,
         model,
         ...pos,
