@@ -25,6 +25,9 @@
 //
 // A file directly under src/ other than index.ts, or a folder not in the table, is an offender too
 // (add it to LAYERS with its place).
+//
+// Size: a file over MAX_LINES lines must say why in its header comment, in a line
+// ` * Over 500 lines because <reason>.` (within the first HEADER_LINES lines); otherwise split it by idea.
 import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, normalize, relative, resolve, sep } from 'node:path';
@@ -47,6 +50,10 @@ export const LAYERS = {
   'index.ts': 7,
 };
 
+export const MAX_LINES = 500;
+const HEADER_LINES = 40;
+const SIZE_REASON = /Over 500 lines because \S/;
+
 const here = dirname(fileURLToPath(import.meta.url));
 const ts = createRequire(import.meta.url)('typescript');
 
@@ -63,15 +70,20 @@ export function importsOf(root) {
   };
   walk(src);
   const edges = [];
+  const long = [];
   for (const f of files) {
-    const info = ts.preProcessFile(readFileSync(f, 'utf8'), true, true);
+    const text = readFileSync(f, 'utf8');
+    const lines = text.split('\n');
+    const n = lines.length - (text.endsWith('\n') ? 1 : 0);
+    if (n > MAX_LINES && !SIZE_REASON.test(lines.slice(0, HEADER_LINES).join('\n'))) long.push({ file: rel(src, f), lines: n });
+    const info = ts.preProcessFile(text, true, true);
     for (const imp of info.importedFiles) {
       if (!imp.fileName.startsWith('.')) continue;
       const target = normalize(join(dirname(f), imp.fileName));
       edges.push({ from: rel(src, f), to: rel(src, target) });
     }
   }
-  return { files: files.map((f) => rel(src, f)), edges };
+  return { files: files.map((f) => rel(src, f)), edges, long };
 }
 
 const rel = (src, p) => relative(src, p).split(sep).join('/');
@@ -115,8 +127,11 @@ function cycles(graph) {
 
 /** Offending imports and cycles under root: a list of one-line messages (empty when clean). */
 export function check(root) {
-  const { files, edges } = importsOf(root);
+  const { files, edges, long } = importsOf(root);
   const problems = [];
+  for (const { file, lines } of long) {
+    problems.push(`src/${file}: ${lines} lines, over ${MAX_LINES} without a reason in its header (split it by idea, or add a line ' * Over 500 lines because <reason>.' to its first comment)`);
+  }
   for (const f of files) {
     if (!(area(f) in LAYERS)) problems.push(`${f}: folder '${area(f)}' has no layer (add it to LAYERS in scripts/check-architecture.mjs)`);
   }
@@ -151,5 +166,5 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     process.stderr.write(`architecture check: ${problems.length} problem(s) in ${root}/src (layers and rules: scripts/check-architecture.mjs)\n`);
     process.exit(1);
   }
-  process.stdout.write(`architecture check: ${files} files, ${imports} relative imports, no upward import, no cycle\n`);
+  process.stdout.write(`architecture check: ${files} files, ${imports} relative imports, no upward import, no cycle, no unexplained file over ${MAX_LINES} lines\n`);
 }

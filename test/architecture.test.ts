@@ -1,7 +1,8 @@
 /**
  * scripts/check-architecture.mjs: the layer order and the absence of import cycles under src/. The
  * package's own tree passes; fixture trees with an upward import or a cycle (test/fixtures/arch/)
- * fail with exit 1 and name the offending files.
+ * fail with exit 1 and name the offending files; so does a file over 500 lines without a reason in its
+ * header.
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -47,6 +48,27 @@ describe('architecture check', () => {
       const r = check(dir);
       expect(r.code).toBe(1);
       expect(r.err).toMatch(/upward import: src\/core\/late\.ts \(core, layer 0\) imports src\/mixer\/index\.ts/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('fails on a file over 500 lines without a reason in its header, passes once the header gives one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fusemix-arch-'));
+    try {
+      cpSync(join(ROOT, 'src'), join(dir, 'src'), { recursive: true });
+      const body = Array.from({ length: 510 }, (_, i) => `export const c${i} = ${i};`).join('\n') + '\n';
+      const file = join(dir, 'src', 'core', 'long.ts');
+      writeFileSync(file, `/**\n * Many constants.\n */\n${body}`);
+      const r = check(dir);
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(/src\/core\/long\.ts: 513 lines, over 500 without a reason/);
+      writeFileSync(file, `/**\n * Many constants.\n * Over 500 lines because the table is one idea.\n */\n${body}`);
+      const ok = check(dir);
+      expect(ok.err).not.toMatch(/long\.ts/);
+      // exactly 500 lines needs no reason
+      writeFileSync(file, Array.from({ length: 500 }, (_, i) => `export const d${i} = ${i};`).join('\n') + '\n');
+      expect(check(dir).err).not.toMatch(/long\.ts/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -14,6 +14,10 @@
  *    nearest achievable V_lo that leaves no gap below it (V_lo <= the previous row's V_hi);
  *  - the matched row with the lowest index wins (priority encoder); if no row matches (possible only
  *    with variation) the encoder's invalid output, code 0, comes out and is counted as a miss.
+ *
+ * Over 500 lines because the unit's programming (row intervals, nominal tables, per-instance
+ * variation) and its evaluation (search, batch lookup, energy) share one column type; splitting the
+ * programming into its own file goes with the MACAM bound-solver rework of issue 15 (not done yet).
  */
 import { ConfigError } from '../core/errors.ts';
 import { stream } from '../core/rng.ts';
