@@ -9,7 +9,7 @@
  */
 import { Matrix } from 'ml-matrix';
 import { DataError } from '../core/errors.ts';
-import { type Rng, stream } from '../core/rng.ts';
+import type { Rng } from '../core/rng.ts';
 import { svdScratch, svdSquare } from '../core/svd.ts';
 import { type EffectiveLayout, writeEffective } from './effective.ts';
 import { applyMesh, type Decomposition, decomposeInto, decomposeScratch, type MeshField, type MeshPhases, meshLayout, type MziMesh } from './mesh.ts';
