@@ -19,19 +19,19 @@ import { ConfigError } from '../core/errors.ts';
 import { stream } from '../core/rng.ts';
 import {
   type BoundSolver,
+  type CellBoundSolver,
   type CellDeviation,
   type EnergyBreakdown,
   type MacamCell,
   boundRange,
+  boundSolverFor,
   cellSigmas,
   loadMacamCell,
-  lowerBound,
   sampleDeviation,
   searchEnergy,
   snapPositionForBound,
   stablePositions,
   sumItems,
-  upperBound,
 } from '../devices/macam.ts';
 import { type Activation, activationRangeOn, getActivation, levelBoundaries, quantiseOutput } from './activations.ts';
 
@@ -75,9 +75,8 @@ export interface FusedUnitOptions {
    */
   variation?: { seed: number | string; bounds?: ColumnBounds } | undefined;
   /**
-   * how bounds are found (the same numbers either way, see BoundSolver): 'root' (default) also reuses
-   * the nominal programming (bound tables, rows, codes) of earlier units on the same cell; 'bisect' is
-   * the reference path (plain bisection, everything recomputed), kept for benchmarks and checks
+   * how bounds are found (see BoundSolver; the two agree to the solver tolerance, not bit for bit):
+   * 'root' (default), or 'bisect', the reference kept for benchmarks and checks
    */
   boundSolver?: BoundSolver;
 }
@@ -287,28 +286,15 @@ interface NominalTables {
   highestHi: BoundEntry;
 }
 
-function nominalTables(cell: MacamCell, solver: BoundSolver): NominalTables {
+function nominalTables(bs: CellBoundSolver): NominalTables {
+  const cell = bs.cell;
   const entry = (f: number, v: number): BoundEntry => Object.freeze({ f, v });
-  const range = boundRange(cell, solver);
-  const loTable = cell.lo.notches.length ? stablePositions(cell.lo).map((f) => entry(f, lowerBound(cell, f, undefined, 1e-9, solver))) : undefined;
-  const hiTable = cell.hi.notches.length ? stablePositions(cell.hi).map((f) => entry(f, upperBound(cell, f, undefined, 1e-9, solver))) : undefined;
-  const lowestLo = loTable ? loTable.reduce((a, b) => (b.v < a.v ? b : a)) : entry(1, lowerBound(cell, 1, undefined, 1e-9, solver));
-  const highestHi = hiTable ? hiTable.reduce((a, b) => (b.v > a.v ? b : a)) : entry(0, upperBound(cell, 0, undefined, 1e-9, solver));
+  const range = boundRange(cell, bs);
+  const loTable = cell.lo.notches.length ? stablePositions(cell.lo).map((f) => entry(f, bs.bound('lo', f))) : undefined;
+  const hiTable = cell.hi.notches.length ? stablePositions(cell.hi).map((f) => entry(f, bs.bound('hi', f))) : undefined;
+  const lowestLo = loTable ? loTable.reduce((a, b) => (b.v < a.v ? b : a)) : entry(1, bs.bound('lo', 1));
+  const highestHi = hiTable ? hiTable.reduce((a, b) => (b.v > a.v ? b : a)) : entry(0, bs.bound('hi', 0));
   return { range, loTable, hiTable, lowestLo, highestHi };
-}
-
-/**
- * nominalTables, remembered per cell object: a column pool programs the same cell over and over. The
- * entry is keyed on the cell's parameters too, so a cell changed in place is never served stale tables.
- */
-const tableCache = new WeakMap<MacamCell, { key: string; tables: NominalTables }>();
-function cachedNominalTables(cell: MacamCell): NominalTables {
-  const key = JSON.stringify([cell.params, cell.lo, cell.hi, cell.nmos, cell.pmos]);
-  const hit = tableCache.get(cell);
-  if (hit && hit.key === key) return hit.tables;
-  const tables = nominalTables(cell, 'root');
-  tableCache.set(cell, { key, tables });
-  return tables;
 }
 
 /** The nominal programming of a unit: everything but the variation instance. */
@@ -320,6 +306,8 @@ interface NominalProgramming {
   /** rows as programmed (without the instance's actual bounds) */
   rows: readonly Readonly<Row>[];
   programmed: Transfer;
+  /** the cell's bound solver for the variation instances' actual bounds */
+  bounds: CellBoundSolver;
 }
 
 function programNominal(fn: Activation, opts: FusedUnitOptions, cell: MacamCell, solver: BoundSolver): NominalProgramming {
@@ -331,7 +319,8 @@ function programNominal(fn: Activation, opts: FusedUnitOptions, cell: MacamCell,
   const ideal = idealTransfer(fn, opts.bits, xr, yr);
 
   // the data-line window the cell can bound: [lowest V_lo, highest V_hi], less a margin
-  const tables = solver === 'bisect' ? nominalTables(cell, solver) : cachedNominalTables(cell);
+  const bounds = boundSolverFor(cell, solver);
+  const tables = nominalTables(bounds);
   const br = tables.range;
   const w0 = Math.min(br.lo[0], br.lo[1]);
   const w1 = Math.max(br.hi[0], br.hi[1]);
@@ -346,7 +335,7 @@ function programNominal(fn: Activation, opts: FusedUnitOptions, cell: MacamCell,
 
   // 1. upper bounds: nearest achievable V_hi to each code-change point; the last row is open-ended
   const targets: number[] = Array.from(ideal.breakpoints, (x) => drive(x));
-  const his: Array<{ f: number; v: number }> = targets.map((t) => snapPositionForBound(cell, 'hi', t, hiTable));
+  const his: Array<{ f: number; v: number }> = targets.map((t) => snapPositionForBound(cell, 'hi', t, hiTable, bounds));
   // 2. rows whose upper bound did not rise above the previous one never win: drop them
   const keep: number[] = [];
   for (let k = 0; k < his.length; k++) {
@@ -363,7 +352,7 @@ function programNominal(fn: Activation, opts: FusedUnitOptions, cell: MacamCell,
     if (r === 0) lo = { ...lowestLo, v: Number.NEGATIVE_INFINITY };
     else {
       // the lower bound overlaps the previous row's upper bound by `overlap` (priority resolves it)
-      lo = snapPositionForBound(cell, 'lo', prevHi - overlap, loTable);
+      lo = snapPositionForBound(cell, 'lo', prevHi - overlap, loTable, bounds);
       if (lo.v > prevHi) {
         // never leave a gap: the highest achievable V_lo not above the previous V_hi (the lowest one
         // always qualifies, because the data-line window starts there)
@@ -407,7 +396,7 @@ function programNominal(fn: Activation, opts: FusedUnitOptions, cell: MacamCell,
     codes,
     toX,
   );
-  return { xr, yr, ideal, win, rows, programmed };
+  return { xr, yr, ideal, win, rows, programmed, bounds };
 }
 
 const driveOf =
@@ -422,21 +411,22 @@ const toXOf =
     xr[0] + ((v - win[0]) / (win[1] - win[0])) * (xr[1] - xr[0]);
 
 /**
- * programNominal, remembered per cell and activation object and the options that shape it: a column
- * pool programs the same unit over and over, only the variation instances differ. Keyed on the cell's
- * parameters too (a cell changed in place is never served a stale programming).
+ * programNominal, remembered per cell and activation object and the options that shape it (the solver
+ * among them): a column pool programs the same unit over and over, only the variation instances
+ * differ, and the nominal programming is the larger part of a column's work (bench/columns.ts). Keyed
+ * on the cell's parameters too (a cell changed in place is never served a stale programming).
  */
 const nominalCache = new WeakMap<MacamCell, WeakMap<Activation, Map<string, { cellKey: string; nominal: NominalProgramming }>>>();
-function cachedNominal(fn: Activation, opts: FusedUnitOptions, cell: MacamCell): NominalProgramming {
+function cachedNominal(fn: Activation, opts: FusedUnitOptions, cell: MacamCell, solver: BoundSolver): NominalProgramming {
   const cellKey = JSON.stringify([cell.params, cell.lo, cell.hi, cell.nmos, cell.pmos]);
-  const key = JSON.stringify([opts.bits, opts.inputRange ?? null, opts.outputRange ?? null, opts.driveMargin ?? 0, opts.overlap ?? 0.05]);
+  const key = JSON.stringify([solver, opts.bits, opts.inputRange ?? null, opts.outputRange ?? null, opts.driveMargin ?? 0, opts.overlap ?? 0.05]);
   let byFn = nominalCache.get(cell);
   if (!byFn) nominalCache.set(cell, (byFn = new WeakMap()));
   let byKey = byFn.get(fn);
   if (!byKey) byFn.set(fn, (byKey = new Map()));
   const hit = byKey.get(key);
   if (hit && hit.cellKey === cellKey) return hit.nominal;
-  const nominal = programNominal(fn, opts, cell, 'root');
+  const nominal = programNominal(fn, opts, cell, solver);
   byKey.set(key, { cellKey, nominal });
   return nominal;
 }
@@ -449,7 +439,7 @@ export function createFusedUnit(opts: FusedUnitOptions): FusedUnit {
   const fn = resolveFn(opts.fn);
   const cell = typeof opts.cell === 'object' ? opts.cell : loadMacamCell(opts.cell ?? 'macam-measured');
   const solver = opts.boundSolver ?? 'root';
-  const nominal = solver === 'bisect' ? programNominal(fn, opts, cell, solver) : cachedNominal(fn, opts, cell);
+  const nominal = cachedNominal(fn, opts, cell, solver);
   // the caller's (or the default) input range array, as before; fresh copies of the rest
   const xr = opts.inputRange ?? DEFAULT_INPUT_RANGES[fn.name] ?? [nominal.xr[0], nominal.xr[1]];
   const yr: [number, number] = [nominal.yr[0], nominal.yr[1]];
@@ -475,8 +465,8 @@ export function createFusedUnit(opts: FusedUnitOptions): FusedUnit {
       const sig = cellSigmas(cell);
       rows.forEach((r, k) => {
         const dev: CellDeviation = sampleDeviation(stream(opts.variation!.seed, 'unit-variation', k), sig);
-        r.vLoActual = r.loEnabled ? lowerBound(cell, r.fLo, dev, 1e-7, solver) : Number.NEGATIVE_INFINITY;
-        r.vHiActual = r.hiEnabled ? upperBound(cell, r.fHi, dev, 1e-7, solver) : Number.POSITIVE_INFINITY;
+        r.vLoActual = r.loEnabled ? nominal.bounds.bound('lo', r.fLo, dev, 1e-7) : Number.NEGATIVE_INFINITY;
+        r.vHiActual = r.hiEnabled ? nominal.bounds.bound('hi', r.fHi, dev, 1e-7) : Number.POSITIVE_INFINITY;
       });
     }
     actual = columnTransfer(
