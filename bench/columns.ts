@@ -1,13 +1,14 @@
 /**
  * Programming the default SuperMixer column pool (issue 9): createActivationHardware with the
  * options of `fusemix mix` (resolveMixOptions({}): 128 fused MACAM columns, relu, 4 bits,
- * macam-measured, per-column variation), bound solver 'root' (default) against 'bisect' (the plain
- * bisection it replaces, same numbers) measured in the same run.
+ * macam-measured, per-column variation) and its pool programmed (`.pool`: the columns are programmed
+ * on first use), bound solver 'root' (default) against 'bisect' (the plain bisection, the reference;
+ * thresholds within the solver tolerance) measured in the same run.
  *   npx tsx bench/columns.ts [--runs 5]
  * 1. cold: a fresh process per run (the case of a `fusemix mix` start-up: nothing JIT-compiled yet);
  * 2. warm: fresh option keys (new seeds) in this process, after one warm-up pool per solver;
  * 3. one column (createFusedUnit with a fresh variation seed), cold and warm;
- * 4. the thresholds of both pools compared (max |change| over every row bound and breakpoint).
+ * 4. the thresholds of both pools compared (max |change| over every row bound and breakpoint, V and x).
  * Medians; the machine may be shared, so runs alternate between the solvers.
  */
 import { spawnSync } from 'node:child_process';
@@ -47,7 +48,7 @@ if (childAt >= 0) {
   if (what === 'column') {
     const cell = loadMacamCell(resolveMixOptions({}).cell);
     ms = time(() => createFusedUnit({ fn: 'relu', bits: 4, cell, boundSolver: solver, variation: { seed } }));
-  } else ms = time(() => createActivationHardware(hwOptions(seed, solver)));
+  } else ms = time(() => createActivationHardware(hwOptions(seed, solver)).pool);
   process.stdout.write(`${JSON.stringify({ ms })}\n`);
   process.exit(0);
 }
@@ -83,9 +84,9 @@ line('pool, cold process', coldPool);
 line('one column, cold process', coldCol);
 
 // 2. warm: one pool per solver to warm up, then fresh keys
-for (const s of SOLVERS) createActivationHardware(hwOptions(`bench-warmup/${s}`, s));
+for (const s of SOLVERS) void createActivationHardware(hwOptions(`bench-warmup/${s}`, s)).pool;
 const warmPool: Record<Solver, number[]> = { bisect: [], root: [] };
-for (let i = 0; i < RUNS; i++) for (const s of SOLVERS) warmPool[s].push(time(() => createActivationHardware(hwOptions(`bench-warm/${s}/${i}`, s))));
+for (let i = 0; i < RUNS; i++) for (const s of SOLVERS) warmPool[s].push(time(() => createActivationHardware(hwOptions(`bench-warm/${s}/${i}`, s)).pool));
 line('pool, warm (fresh keys)', warmPool);
 
 // 3. one column, warm
@@ -110,4 +111,4 @@ pools[0]!.forEach((u, k) => {
     if (!Object.is(a[i], b[i])) maxChange = Math.max(maxChange, Number.isFinite(a[i]! - b[i]!) ? Math.abs(a[i]! - b[i]!) : Number.POSITIVE_INFINITY);
   }
 });
-console.log(`thresholds, root vs bisect: ${compared} values over ${pools[0]!.length} columns, max |change| ${maxChange} V`);
+console.log(`thresholds, root vs bisect: ${compared} values over ${pools[0]!.length} columns, max |change| ${maxChange} (V for bounds, input units for breakpoints)`);

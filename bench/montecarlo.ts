@@ -1,7 +1,7 @@
 /**
  * Time of a 1,000-sample SPICE Monte Carlo of one MACAM cell's bounds, per engine (goal: < 10 s),
  * against the behavioral boundDistribution of the same samples (baseline, same run).
- *   npx tsx bench/montecarlo.ts [--samples 1000] [--runs 3] [--engines ngspice,wasm]
+ *   npx tsx bench/montecarlo.ts [--samples 1000] [--runs 3] [--engines ngspice,wasm]   (--engines '': the behavioral baseline alone)
  * Prints medians; never asserts.
  */
 import { availableParallelism } from 'node:os';
@@ -18,7 +18,7 @@ const arg = (name: string, d: string) => {
 };
 const samples = Number(arg('samples', '1000'));
 const runs = Number(arg('runs', '3'));
-let engines = arg('engines', 'ngspice,wasm').split(',') as EngineKind[];
+let engines = arg('engines', 'ngspice,wasm').split(',').filter(Boolean) as EngineKind[];
 try {
   findNgspice();
 } catch {

@@ -179,22 +179,3 @@ export function bisectPredicate(pred: (x: number) => boolean, lo: number, hi: nu
   }
   return 0.5 * (a + b);
 }
-
-/**
- * bisectPredicate(pred, lo, hi, tol) for a monotone pred whose switching point is already known to
- * lie in [p, q]: lo <= p <= q <= hi, pred is plo (its value at lo) at and below p and !plo at and
- * above q. The same bisection, the same midpoints and the same result, but pred is evaluated only at
- * the midpoints strictly inside (p, q). With a tight [p, q] from a root finder this reproduces the
- * bisection's answer bit for bit at almost no cost.
- */
-export function replayBisection(pred: (x: number) => boolean, lo: number, hi: number, tol: number, p: number, q: number, plo: boolean): number {
-  let a = lo;
-  let b = hi;
-  while (b - a > tol) {
-    const m = 0.5 * (a + b);
-    const same = m <= p ? true : m >= q ? false : pred(m) === plo;
-    if (same) a = m;
-    else b = m;
-  }
-  return 0.5 * (a + b);
-}

@@ -27,7 +27,7 @@ export {
   searchDischargeTime,
   upperNodeVoltage,
 } from './macam/branch.ts';
-export { type Bounds, boundRange, branchModel, cellBounds, lowerBound, staticBounds, upperBound } from './macam/bounds.ts';
+export { type Bounds, type CellBoundSolver, boundRange, boundSolverFor, branchModel, cellBounds, lowerBound, staticBounds, upperBound } from './macam/bounds.ts';
 export { achievableBounds, positionForBound, snapPositionForBound, stablePositions, synthesizePositions } from './macam/program.ts';
 export { type BoundStats, type VariationSigmas, MAX_MC_SAMPLES, boundDistribution, boundDistributionAsync, cellSigmas, sampleDeviation } from './macam/variation.ts';
 export { searchEnergy } from './macam/energy.ts';

@@ -42,7 +42,7 @@ export interface HardwareOptions {
   readonly variation?: boolean;
   /** programmed column instances shared by the channels (default 16) */
   readonly poolSize?: number;
-  /** bound solver of the column programming (default 'root'; 'bisect' = the reference path, same columns, for benchmarks) */
+  /** bound solver of the column programming (default 'root'; 'bisect' = the reference, for benchmarks: the same codes, thresholds within the solver tolerance) */
   readonly boundSolver?: BoundSolver;
 }
 

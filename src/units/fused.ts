@@ -14,32 +14,34 @@
  *    nearest achievable V_lo that leaves no gap below it (V_lo <= the previous row's V_hi);
  *  - the matched row with the lowest index wins (priority encoder); if no row matches (possible only
  *    with variation) the encoder's invalid output, code 0, comes out and is counted as a miss.
+ * The transfers (ideal, of a column, the O(1) lookup): ./transfer.ts.
  *
- * Over 500 lines because the unit's programming (row intervals, nominal tables, per-instance
- * variation) and its evaluation (search, batch lookup, energy) share one column type; splitting the
- * programming into its own file goes with the MACAM bound-solver rework of issue 15 (not done yet).
+ * Over 500 lines because programming a column (row intervals, the nominal tables and their memo,
+ * per-instance variation, energy) is one idea whose parts share the column type.
  */
 import { ConfigError } from '../core/errors.ts';
 import { stream } from '../core/rng.ts';
 import {
   type BoundSolver,
+  type CellBoundSolver,
   type CellDeviation,
   type EnergyBreakdown,
   type MacamCell,
   boundRange,
+  boundSolverFor,
   cellSigmas,
   loadMacamCell,
-  lowerBound,
   sampleDeviation,
   searchEnergy,
   snapPositionForBound,
   stablePositions,
   sumItems,
-  upperBound,
 } from '../devices/macam.ts';
-import { type Activation, activationRangeOn, getActivation, levelBoundaries, quantiseOutput } from './activations.ts';
+import { type Activation, activationRangeOn, getActivation } from './activations.ts';
+import { type Transfer, type TransferLookup, columnTransfer, idealTransfer, lookupCode, segmentOf, transferCode } from './transfer.ts';
 
-/** Default input ranges per built-in function (pre-activation values). */
+export { type Transfer, type TransferLookup, idealTransfer, lookupCode, transferCode } from './transfer.ts';
+
 /**
  * Default input ranges per built-in function (pre-activation values). ReLU-like functions start at 0:
  * every negative input is clamped to 0 by the driver and gives code 0 anyway, so the whole data-line
@@ -79,9 +81,8 @@ export interface FusedUnitOptions {
    */
   variation?: { seed: number | string; bounds?: ColumnBounds } | undefined;
   /**
-   * how bounds are found (the same numbers either way, see BoundSolver): 'root' (default) also reuses
-   * the nominal programming (bound tables, rows, codes) of earlier units on the same cell; 'bisect' is
-   * the reference path (plain bisection, everything recomputed), kept for benchmarks and checks
+   * how bounds are found (see BoundSolver; the two agree to the solver tolerance, not bit for bit):
+   * 'root' (default), or 'bisect', the reference kept for benchmarks and checks
    */
   boundSolver?: BoundSolver;
 }
@@ -119,39 +120,6 @@ export interface Row {
   /** bounds of this instance with variation, when a variation seed was given */
   vLoActual?: number;
   vHiActual?: number;
-}
-
-/** A piecewise-constant transfer: code = codes[number of breakpoints <= x], x clamped to the range. */
-export interface Transfer {
-  breakpoints: Float64Array;
-  codes: Int32Array;
-}
-
-/**
- * The actual transfer of a unit in O(1) lookup form: the input clamped to [x0, x1], a bucket table
- * (bucketScale buckets per unit of x) gives the segment at each bucket's left edge, then at most a few
- * steps forward over the breakpoints inside the bucket; codes[segment] is the code.
- */
-export interface TransferLookup {
-  readonly x0: number;
-  readonly x1: number;
-  readonly bucketScale: number;
-  readonly bucketSeg: Int32Array;
-  readonly breakpoints: Float64Array;
-  readonly codes: Int32Array;
-}
-
-/** The code of x through a TransferLookup (transferCode's result, in O(1)). */
-export function lookupCode(t: TransferLookup, x: number): number {
-  const x0 = t.x0;
-  const x1 = t.x1;
-  if (x < x0) x = x0;
-  else if (x > x1) x = x1;
-  const bp = t.breakpoints;
-  const n = bp.length;
-  let s = t.bucketSeg[((x - x0) * t.bucketScale) | 0]!;
-  while (s < n && bp[s]! <= x) s++;
-  return t.codes[s]!;
 }
 
 export interface FusedUnit {
@@ -194,91 +162,6 @@ function checkBits(bits: number): void {
   if (!Number.isInteger(bits) || bits < 1 || bits > MAX_UNIT_BITS) throw new ConfigError(undefined, '--bits', `an integer from 1 to ${MAX_UNIT_BITS} (a column holds at most 2^${MAX_UNIT_BITS} - 1 = ${2 ** MAX_UNIT_BITS - 1} rows; its transfer tables and netlists grow as 2^bits)`, bits);
 }
 
-/** Ideal code-change points of Q(f(x)) on [xLo, xHi] and the code of every interval (merged). */
-export function idealTransfer(fn: Activation, bits: number, xr: [number, number], yr: [number, number]): Transfer {
-  const [xLo, xHi] = xr;
-  const bnds = levelBoundaries(bits, yr[0], yr[1]);
-  const cuts: number[] = [];
-  for (const p of fn.pieces) {
-    const a = Math.max(p.xLo, xLo);
-    const b = Math.min(p.xHi, xHi);
-    if (!(b > a) || p.kind === 'constant') continue;
-    const fa = fn.f(a);
-    const fb = fn.f(b);
-    const ylo = Math.min(fa, fb);
-    const yhi = Math.max(fa, fb);
-    for (const y of bnds) {
-      if (y > ylo && y <= yhi) {
-        const x = fn.inverseOnPiece(y, p);
-        if (x > xLo && x < xHi) cuts.push(x);
-      }
-    }
-  }
-  cuts.sort((p, q) => p - q);
-  const code = (x: number) => quantiseOutput(fn.f(x), bits, yr[0], yr[1]);
-  const bps: number[] = [];
-  const codes: number[] = [];
-  const edges = [xLo, ...cuts, xHi];
-  for (let i = 0; i + 1 < edges.length; i++) {
-    const a = edges[i]!;
-    const b = edges[i + 1]!;
-    if (!(b > a)) continue;
-    // code at the left end (intervals are [a, b)); f(a) sits exactly on a boundary, which counts up
-    const c = i === 0 ? code(a) : code(0.5 * (a + b));
-    if (codes.length === 0) codes.push(c);
-    else if (c !== codes[codes.length - 1]) {
-      bps.push(a);
-      codes.push(c);
-    }
-  }
-  return { breakpoints: Float64Array.from(bps), codes: Int32Array.from(codes) };
-}
-
-/** Count of breakpoints <= x (binary search). */
-function segmentOf(bp: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = bp.length;
-  while (lo < hi) {
-    const m = (lo + hi) >>> 1;
-    if (bp[m]! <= x) lo = m + 1;
-    else hi = m;
-  }
-  return lo;
-}
-
-/**
- * The transfer of a column with row bounds [lo_k, hi_k) (volts) and row codes, expressed in x through
- * the inverse of the driver. Lowest matching row wins; a miss outputs code 0.
- */
-function columnTransfer(los: number[], his: number[], codes: number[], toX: (v: number) => number): Transfer {
-  const pts = [...new Set([...los, ...his].filter(Number.isFinite))].sort((a, b) => a - b);
-  const winner = (v: number) => {
-    for (let k = 0; k < codes.length; k++) if (los[k]! <= v && v < his[k]!) return codes[k]!;
-    return 0;
-  };
-  const segCodes: number[] = [];
-  for (let i = 0; i <= pts.length; i++) {
-    const v = i === 0 ? pts[0]! - 1 : i === pts.length ? pts[pts.length - 1]! + 1 : 0.5 * (pts[i - 1]! + pts[i]!);
-    segCodes.push(pts.length === 0 ? winner(0) : winner(v));
-  }
-  // drop breakpoints where the code does not change
-  const bps: number[] = [];
-  const out: number[] = [segCodes[0]!];
-  for (let i = 0; i < pts.length; i++) {
-    if (segCodes[i + 1] !== out[out.length - 1]) {
-      bps.push(toX(pts[i]!));
-      out.push(segCodes[i + 1]!);
-    }
-  }
-  return { breakpoints: Float64Array.from(bps), codes: Int32Array.from(out) };
-}
-
-/** Evaluate a transfer on one input. */
-export function transferCode(t: Transfer, x: number, xr: [number, number]): number {
-  const xc = x < xr[0] ? xr[0] : x > xr[1] ? xr[1] : x;
-  return t.codes[segmentOf(t.breakpoints, xc)]!;
-}
-
 type BoundEntry = Readonly<{ f: number; v: number }>;
 
 /** The nominal bounds a unit's programming needs from its cell: they depend on the cell alone. */
@@ -291,28 +174,15 @@ interface NominalTables {
   highestHi: BoundEntry;
 }
 
-function nominalTables(cell: MacamCell, solver: BoundSolver): NominalTables {
+function nominalTables(bs: CellBoundSolver): NominalTables {
+  const cell = bs.cell;
   const entry = (f: number, v: number): BoundEntry => Object.freeze({ f, v });
-  const range = boundRange(cell, solver);
-  const loTable = cell.lo.notches.length ? stablePositions(cell.lo).map((f) => entry(f, lowerBound(cell, f, undefined, 1e-9, solver))) : undefined;
-  const hiTable = cell.hi.notches.length ? stablePositions(cell.hi).map((f) => entry(f, upperBound(cell, f, undefined, 1e-9, solver))) : undefined;
-  const lowestLo = loTable ? loTable.reduce((a, b) => (b.v < a.v ? b : a)) : entry(1, lowerBound(cell, 1, undefined, 1e-9, solver));
-  const highestHi = hiTable ? hiTable.reduce((a, b) => (b.v > a.v ? b : a)) : entry(0, upperBound(cell, 0, undefined, 1e-9, solver));
+  const range = boundRange(cell, bs);
+  const loTable = cell.lo.notches.length ? stablePositions(cell.lo).map((f) => entry(f, bs.bound('lo', f))) : undefined;
+  const hiTable = cell.hi.notches.length ? stablePositions(cell.hi).map((f) => entry(f, bs.bound('hi', f))) : undefined;
+  const lowestLo = loTable ? loTable.reduce((a, b) => (b.v < a.v ? b : a)) : entry(1, bs.bound('lo', 1));
+  const highestHi = hiTable ? hiTable.reduce((a, b) => (b.v > a.v ? b : a)) : entry(0, bs.bound('hi', 0));
   return { range, loTable, hiTable, lowestLo, highestHi };
-}
-
-/**
- * nominalTables, remembered per cell object: a column pool programs the same cell over and over. The
- * entry is keyed on the cell's parameters too, so a cell changed in place is never served stale tables.
- */
-const tableCache = new WeakMap<MacamCell, { key: string; tables: NominalTables }>();
-function cachedNominalTables(cell: MacamCell): NominalTables {
-  const key = JSON.stringify([cell.params, cell.lo, cell.hi, cell.nmos, cell.pmos]);
-  const hit = tableCache.get(cell);
-  if (hit && hit.key === key) return hit.tables;
-  const tables = nominalTables(cell, 'root');
-  tableCache.set(cell, { key, tables });
-  return tables;
 }
 
 /** The nominal programming of a unit: everything but the variation instance. */
@@ -324,6 +194,8 @@ interface NominalProgramming {
   /** rows as programmed (without the instance's actual bounds) */
   rows: readonly Readonly<Row>[];
   programmed: Transfer;
+  /** the cell's bound solver for the variation instances' actual bounds */
+  bounds: CellBoundSolver;
 }
 
 function programNominal(fn: Activation, opts: FusedUnitOptions, cell: MacamCell, solver: BoundSolver): NominalProgramming {
@@ -335,7 +207,8 @@ function programNominal(fn: Activation, opts: FusedUnitOptions, cell: MacamCell,
   const ideal = idealTransfer(fn, opts.bits, xr, yr);
 
   // the data-line window the cell can bound: [lowest V_lo, highest V_hi], less a margin
-  const tables = solver === 'bisect' ? nominalTables(cell, solver) : cachedNominalTables(cell);
+  const bounds = boundSolverFor(cell, solver);
+  const tables = nominalTables(bounds);
   const br = tables.range;
   const w0 = Math.min(br.lo[0], br.lo[1]);
   const w1 = Math.max(br.hi[0], br.hi[1]);
@@ -350,7 +223,7 @@ function programNominal(fn: Activation, opts: FusedUnitOptions, cell: MacamCell,
 
   // 1. upper bounds: nearest achievable V_hi to each code-change point; the last row is open-ended
   const targets: number[] = Array.from(ideal.breakpoints, (x) => drive(x));
-  const his: Array<{ f: number; v: number }> = targets.map((t) => snapPositionForBound(cell, 'hi', t, hiTable));
+  const his: Array<{ f: number; v: number }> = targets.map((t) => snapPositionForBound(cell, 'hi', t, hiTable, bounds));
   // 2. rows whose upper bound did not rise above the previous one never win: drop them
   const keep: number[] = [];
   for (let k = 0; k < his.length; k++) {
@@ -367,7 +240,7 @@ function programNominal(fn: Activation, opts: FusedUnitOptions, cell: MacamCell,
     if (r === 0) lo = { ...lowestLo, v: Number.NEGATIVE_INFINITY };
     else {
       // the lower bound overlaps the previous row's upper bound by `overlap` (priority resolves it)
-      lo = snapPositionForBound(cell, 'lo', prevHi - overlap, loTable);
+      lo = snapPositionForBound(cell, 'lo', prevHi - overlap, loTable, bounds);
       if (lo.v > prevHi) {
         // never leave a gap: the highest achievable V_lo not above the previous V_hi (the lowest one
         // always qualifies, because the data-line window starts there)
@@ -411,7 +284,7 @@ function programNominal(fn: Activation, opts: FusedUnitOptions, cell: MacamCell,
     codes,
     toX,
   );
-  return { xr, yr, ideal, win, rows, programmed };
+  return { xr, yr, ideal, win, rows, programmed, bounds };
 }
 
 const driveOf =
@@ -426,21 +299,22 @@ const toXOf =
     xr[0] + ((v - win[0]) / (win[1] - win[0])) * (xr[1] - xr[0]);
 
 /**
- * programNominal, remembered per cell and activation object and the options that shape it: a column
- * pool programs the same unit over and over, only the variation instances differ. Keyed on the cell's
- * parameters too (a cell changed in place is never served a stale programming).
+ * programNominal, remembered per cell and activation object and the options that shape it (the solver
+ * among them): a column pool programs the same unit over and over, only the variation instances
+ * differ, and the nominal programming is the larger part of a column's work (bench/columns.ts). Keyed
+ * on the cell's parameters too (a cell changed in place is never served a stale programming).
  */
 const nominalCache = new WeakMap<MacamCell, WeakMap<Activation, Map<string, { cellKey: string; nominal: NominalProgramming }>>>();
-function cachedNominal(fn: Activation, opts: FusedUnitOptions, cell: MacamCell): NominalProgramming {
+function cachedNominal(fn: Activation, opts: FusedUnitOptions, cell: MacamCell, solver: BoundSolver): NominalProgramming {
   const cellKey = JSON.stringify([cell.params, cell.lo, cell.hi, cell.nmos, cell.pmos]);
-  const key = JSON.stringify([opts.bits, opts.inputRange ?? null, opts.outputRange ?? null, opts.driveMargin ?? 0, opts.overlap ?? 0.05]);
+  const key = JSON.stringify([solver, opts.bits, opts.inputRange ?? null, opts.outputRange ?? null, opts.driveMargin ?? 0, opts.overlap ?? 0.05]);
   let byFn = nominalCache.get(cell);
   if (!byFn) nominalCache.set(cell, (byFn = new WeakMap()));
   let byKey = byFn.get(fn);
   if (!byKey) byFn.set(fn, (byKey = new Map()));
   const hit = byKey.get(key);
   if (hit && hit.cellKey === cellKey) return hit.nominal;
-  const nominal = programNominal(fn, opts, cell, 'root');
+  const nominal = programNominal(fn, opts, cell, solver);
   byKey.set(key, { cellKey, nominal });
   return nominal;
 }
@@ -453,7 +327,7 @@ export function createFusedUnit(opts: FusedUnitOptions): FusedUnit {
   const fn = resolveFn(opts.fn);
   const cell = typeof opts.cell === 'object' ? opts.cell : loadMacamCell(opts.cell ?? 'macam-measured');
   const solver = opts.boundSolver ?? 'root';
-  const nominal = solver === 'bisect' ? programNominal(fn, opts, cell, solver) : cachedNominal(fn, opts, cell);
+  const nominal = cachedNominal(fn, opts, cell, solver);
   // the caller's (or the default) input range array, as before; fresh copies of the rest
   const xr = opts.inputRange ?? DEFAULT_INPUT_RANGES[fn.name] ?? [nominal.xr[0], nominal.xr[1]];
   const yr: [number, number] = [nominal.yr[0], nominal.yr[1]];
@@ -479,8 +353,8 @@ export function createFusedUnit(opts: FusedUnitOptions): FusedUnit {
       const sig = cellSigmas(cell);
       rows.forEach((r, k) => {
         const dev: CellDeviation = sampleDeviation(stream(opts.variation!.seed, 'unit-variation', k), sig);
-        r.vLoActual = r.loEnabled ? lowerBound(cell, r.fLo, dev, 1e-7, solver) : Number.NEGATIVE_INFINITY;
-        r.vHiActual = r.hiEnabled ? upperBound(cell, r.fHi, dev, 1e-7, solver) : Number.POSITIVE_INFINITY;
+        r.vLoActual = r.loEnabled ? nominal.bounds.bound('lo', r.fLo, dev, 1e-7) : Number.NEGATIVE_INFINITY;
+        r.vHiActual = r.hiEnabled ? nominal.bounds.bound('hi', r.fHi, dev, 1e-7) : Number.POSITIVE_INFINITY;
       });
     }
     actual = columnTransfer(

@@ -4,7 +4,7 @@
  * branch. The solvers ('root', 'bisect'), the backward chain of roots they start from, the static
  * approximation and the reachable range.
  */
-import { bisectPredicate, brentBracket, replayBisection } from '../../core/numeric.ts';
+import { bisectPredicate, brentBracket } from '../../core/numeric.ts';
 import { dwmtjReadCurrent } from '../dwmtj.ts';
 import { mosfetCurrent } from '../mosfet.ts';
 import { type BoundSolver, type BranchState, branchState, branchTime, dataLineRange, dischargeTime, inverterOutput, lowerGateVoltage, mlTime, upperNodeVoltage } from './branch.ts';
@@ -13,29 +13,32 @@ import { type CellDeviation, type MacamCell } from './cell.ts';
 /**
  * Lower bound V_lo (V) for wall position fLo of M1: below it the lower branch alone discharges the ML
  * past V_sense within t_eval. -Infinity if it never does in the DL range, +Infinity if it always does.
+ * Within tol/2 of the switching point with either solver (BoundSolver).
  */
 export function lowerBound(c: MacamCell, fLo: number, dev?: CellDeviation, tol = 1e-9, solver: BoundSolver = 'root'): number {
-  if (solver === 'root') return solveBound(c, 'lo', fLo, dev, tol);
-  const [a, b] = dataLineRange(c);
-  const fast = (vdl: number) => {
-    const g2 = lowerGateVoltage(c, fLo, vdl, dev);
-    return dischargeTime(c, g2, 0, c.params.vSense, dev) <= c.params.tEval;
-  };
-  if (!fast(a)) return Number.NEGATIVE_INFINITY;
-  if (fast(b)) return Number.POSITIVE_INFINITY;
-  return bisectPredicate(fast, a, b, tol)!;
+  return solver === 'root' ? solveBound(c, 'lo', fLo, dev, tol) : bisectBound(c, 'lo', fLo, dev, tol);
 }
 
 /** Upper bound V_hi (V) for wall position fHi of M2: at and above it the upper branch discharges the ML. */
 export function upperBound(c: MacamCell, fHi: number, dev?: CellDeviation, tol = 1e-9, solver: BoundSolver = 'root'): number {
-  if (solver === 'root') return solveBound(c, 'hi', fHi, dev, tol);
+  return solver === 'root' ? solveBound(c, 'hi', fHi, dev, tol) : bisectBound(c, 'hi', fHi, dev, tol);
+}
+
+/**
+ * The 'bisect' reference, from the cell's public equations alone: the bisection of the predicate
+ * fast(V_DL) = "the branch alone discharges the ML past V_sense within t_eval" over [0, V_DD]. It
+ * holds at low V_DL for the lower branch and at high V_DL for the upper one; where it holds (or fails)
+ * at both ends the bound is infinite.
+ */
+function bisectBound(c: MacamCell, branch: 'lo' | 'hi', f: number, dev: CellDeviation | undefined, tol: number): number {
+  const { vSense, tEval } = c.params;
+  const plo = branch === 'lo';
+  const fast = plo
+    ? (vdl: number) => dischargeTime(c, lowerGateVoltage(c, f, vdl, dev), 0, vSense, dev) <= tEval
+    : (vdl: number) => dischargeTime(c, 0, inverterOutput(c, upperNodeVoltage(c, f, vdl, dev), dev), vSense, dev) <= tEval;
   const [a, b] = dataLineRange(c);
-  const fast = (vdl: number) => {
-    const g6 = inverterOutput(c, upperNodeVoltage(c, fHi, vdl, dev), dev);
-    return dischargeTime(c, 0, g6, c.params.vSense, dev) <= c.params.tEval;
-  };
-  if (fast(a)) return Number.NEGATIVE_INFINITY;
-  if (!fast(b)) return Number.POSITIVE_INFINITY;
+  if (fast(a) !== plo) return Number.NEGATIVE_INFINITY;
+  if (fast(b) === plo) return Number.POSITIVE_INFINITY;
   return bisectPredicate(fast, a, b, tol)!;
 }
 
@@ -100,82 +103,82 @@ function switchPoint(st: BranchState): number {
   return dataLineForGate(st, gateForTEval(st));
 }
 
-/**
- * Per cell and branch: the nominal pull-down's gate overdrive (gate - VTO) at t_eval. The ML discharge
- * depends on the pull-down's gate only through gate - VTO (both transistor models), and variation moves
- * only VTO, so VTO + this is an instance's gate too, to rounding, whenever the other pull-down carries
- * nothing: a start that saves the quadratures of gateForTEval. Only a start: every switching point is
- * confirmed by the predicate itself before it is used.
- */
-const overdriveHints = new WeakMap<MacamCell, { lo?: number; hi?: number }>();
-
-function overdriveHint(c: MacamCell, branch: 'lo' | 'hi'): number {
-  let h = overdriveHints.get(c);
-  if (!h) overdriveHints.set(c, (h = {}));
-  let ov = h[branch];
-  if (ov === undefined) {
-    const st = branchState(c, branch, 0);
-    ov = gateForTEval(st) - (branch === 'lo' ? st.t2 : st.t6).p.vto;
-    h[branch] = ov;
-  }
-  return ov;
-}
-
-/** lowerBound's / upperBound's predicate: the branch alone discharges the ML past V_sense within t_eval */
+/** the predicate of the bounds (bisectBound's fast) on a branch state */
 function branchFast(st: BranchState, vdl: number): boolean {
   return branchTime(st, vdl) <= st.tEval;
 }
 
-/** t_eval / t - 1 with its sign forced to the predicate's (true: > 0); continuous, -1 where t = Infinity */
-function branchResidual(st: BranchState, vdl: number): number {
-  const t = branchTime(st, vdl);
+/** t_eval / t - 1 at discharge time t, its sign forced to the predicate's (t <= t_eval: > 0); continuous, -1 where t = Infinity */
+function branchResidual(st: BranchState, t: number): number {
   const s = t === 0 ? 1e300 : st.tEval / t - 1;
   return t <= st.tEval ? (s > 0 ? s : 1e-30) : s < 0 ? s : -1e-30;
 }
 
 /**
- * The 'root' solver of lowerBound / upperBound: the same result as the bisection of the predicate
- * fast(V) = t(V) <= t_eval over [0, V_DD] ('bisect'), bit for bit. The predicate holds at low V_DL
- * for the lower branch (plo = true) and at high V_DL for the upper one (plo = false).
- *  1. the switching point from the backward chain (dataLineForGate, from the nominal overdrive, then
- *     from this instance's own gateForTEval), confirmed by the predicate itself a hair (1e-12 V)
- *     either side of it (two evaluations);
- *  2. if that does not bracket it (no chain root: infinite bounds; rounding; a non-monotone model):
- *     the ends decide the infinities as the bisection does, then Brent's method on t_eval / t - 1,
- *     whose sign is exactly the predicate, keeps a bracket of the switching point;
- * then the bisection is replayed against the bracket (replayBisection): the same midpoints, the
- * predicate evaluated only at those inside the bracket.
+ * The 'root' solver of lowerBound / upperBound: the switching point of bisectBound's predicate,
+ * within tol/2, from root finding on continuous functions (plo: the predicate's value at V_DL = 0).
+ *  1. the switching point of the backward chain (switchPoint: a few smooth one-dimensional roots;
+ *     first from the pull-down gate VTO + `overdrive` where a CellBoundSolver gives one), taken once
+ *     the predicate confirms it: true at tol/2 on the side it holds, false at tol/2 on the other;
+ *  2. else (no chain root: an infinite bound; a chain root off by more than tol/2): the ends decide
+ *     the infinities as the bisection does, then Brent's method on t_eval / t - 1 (its sign is the
+ *     predicate's) narrows the switching point to a bracket of width tol, whose midpoint it returns;
+ *  3. where that bracket has the predicate the wrong way round the model is not monotone there, and
+ *     the bisection itself answers.
  */
-function solveBound(c: MacamCell, branch: 'lo' | 'hi', f: number, dev: CellDeviation | undefined, tol: number): number {
+function solveBound(c: MacamCell, branch: 'lo' | 'hi', f: number, dev: CellDeviation | undefined, tol: number, overdrive?: number): number {
   const [a, b] = dataLineRange(c);
   const st = branchState(c, branch, f, dev);
-  const plo = branch === 'lo';
-  // the switching point from the nominal overdrive, else from this instance's own gate root
-  const ov = overdriveHint(c, branch);
-  const vtoPd = (plo ? st.t2 : st.t6).p.vto;
-  for (let attempt = 0; attempt < 2; attempt++) {
-    const xs = dataLineForGate(st, attempt === 0 ? vtoPd + ov : gateForTEval(st));
-    if (xs > a && xs < b) {
-      const p = Math.max(a, xs - 1e-12);
-      const q = Math.min(b, xs + 1e-12);
-      if (branchFast(st, p) === plo && branchFast(st, q) !== plo) return replayBisection((v) => branchFast(st, v), a, b, tol, p, q, plo);
-    }
+  const plo = st.isLo;
+  const half = 0.5 * tol;
+  const confirmed = (xs: number) => xs > a && xs < b && branchFast(st, Math.max(a, xs - half)) === plo && branchFast(st, Math.min(b, xs + half)) !== plo;
+  if (overdrive !== undefined) {
+    const xo = dataLineForGate(st, (plo ? st.t2 : st.t6).p.vto + overdrive);
+    if (confirmed(xo)) return xo;
   }
-  const ha = branchResidual(st, a);
-  if (ha > 0 !== plo) return Number.NEGATIVE_INFINITY;
-  const hb = branchResidual(st, b);
-  if (hb > 0 === plo) return Number.POSITIVE_INFINITY;
-  const r = brentBracket((v) => branchResidual(st, v), a, b, ha, hb, Math.max(1e-14, tol * 1e-3));
-  // the predicate must hold on the low side of the final bracket only; otherwise it is not monotone
-  // here and only the bisection itself gives its answer
-  if (r.flo > 0 !== plo || r.fhi > 0 === plo) return plo ? lowerBound(c, f, dev, tol, 'bisect') : upperBound(c, f, dev, tol, 'bisect');
-  return replayBisection((v) => branchFast(st, v), a, b, tol, r.lo, r.hi, plo);
+  const xs = switchPoint(st);
+  if (confirmed(xs)) return xs;
+  const ta = branchTime(st, a);
+  if (ta <= st.tEval !== plo) return Number.NEGATIVE_INFINITY;
+  const tb = branchTime(st, b);
+  if (tb <= st.tEval === plo) return Number.POSITIVE_INFINITY;
+  const r = brentBracket((v) => branchResidual(st, branchTime(st, v)), a, b, branchResidual(st, ta), branchResidual(st, tb), tol);
+  if (r.flo > 0 !== plo || r.fhi > 0 === plo) return bisectBound(c, branch, f, dev, tol);
+  return 0.5 * (r.lo + r.hi);
+}
+
+/**
+ * lowerBound / upperBound of one cell for many positions and instances (bound tables, variation
+ * samples, the rows of a column pool), with the solver's per-cell precomputation done once. For 'root'
+ * that is each branch's nominal pull-down gate overdrive (gate - VTO) at which that pull-down alone
+ * brings the ML to V_sense in exactly t_eval (gateForTEval, on the branch's first bound). It depends
+ * on neither the wall position nor the DW-MTJ, and the discharge depends on the pull-down's gate only
+ * through gate - VTO while variation moves only its VTO: so VTO + overdrive is every bound's gate as
+ * well (to rounding; an EKV card's leak through the other, off pull-down moves it a little), and each
+ * bound skips its own gate root. Only a start: every switching point is still confirmed by the
+ * predicate, so a cell changed after this call costs time, never accuracy.
+ */
+export interface CellBoundSolver {
+  readonly cell: MacamCell;
+  readonly solver: BoundSolver;
+  /** lowerBound ('lo') or upperBound ('hi') of the cell, tol default 1e-9 */
+  bound(branch: 'lo' | 'hi', f: number, dev?: CellDeviation, tol?: number): number;
+}
+
+export function boundSolverFor(c: MacamCell, solver: BoundSolver = 'root'): CellBoundSolver {
+  if (solver === 'bisect') return { cell: c, solver, bound: (branch, f, dev, tol = 1e-9) => bisectBound(c, branch, f, dev, tol) };
+  const overdrive: { lo?: number; hi?: number } = {};
+  const start = (branch: 'lo' | 'hi') => {
+    const st = branchState(c, branch, 0);
+    return gateForTEval(st) - (st.isLo ? st.t2 : st.t6).p.vto;
+  };
+  return { cell: c, solver, bound: (branch, f, dev, tol = 1e-9) => solveBound(c, branch, f, dev, tol, (overdrive[branch] ??= start(branch))) };
 }
 
 /**
  * One branch of one (possibly deviating) cell as functions of the data-line voltage, for tests and
  * tools: time(vdl) is the discharge time with only that branch active (the quantity lowerBound's /
- * upperBound's predicate compares with t_eval, bit for bit); switchPoint() is the V_DL where it
+ * upperBound's predicate compares with t_eval); switchPoint() is the V_DL where it
  * equals t_eval from the backward chain (NaN if the chain has no root).
  */
 export function branchModel(c: MacamCell, branch: 'lo' | 'hi', f: number, dev?: CellDeviation): { time(vdl: number): number; switchPoint(): number } {
@@ -206,9 +209,7 @@ export function staticBounds(c: MacamCell, fLo: number, fHi: number): Bounds {
 }
 
 /** The window of bound values reachable at all: V_lo(f = 1) .. V_lo(f = 0) and V_hi likewise. */
-export function boundRange(c: MacamCell, solver: BoundSolver = 'root'): { lo: [number, number]; hi: [number, number] } {
-  return {
-    lo: [lowerBound(c, 1, undefined, 1e-9, solver), lowerBound(c, 0, undefined, 1e-9, solver)],
-    hi: [upperBound(c, 1, undefined, 1e-9, solver), upperBound(c, 0, undefined, 1e-9, solver)],
-  };
+export function boundRange(c: MacamCell, solver: BoundSolver | CellBoundSolver = 'root'): { lo: [number, number]; hi: [number, number] } {
+  const bs = typeof solver === 'string' ? boundSolverFor(c, solver) : solver;
+  return { lo: [bs.bound('lo', 1), bs.bound('lo', 0)], hi: [bs.bound('hi', 1), bs.bound('hi', 0)] };
 }

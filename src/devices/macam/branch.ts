@@ -79,38 +79,26 @@ export function dischargeTime(c: MacamCell, g2: number, g6: number, v = c.params
   return mlTime(mlState(c, g2, g6, dev), v);
 }
 
-/** ML voltage after time t (V): inverts dischargeTime. */
+/** ML voltage after time t (V): inverts dischargeTime, to within 1e-12 V with either solver (BoundSolver). */
 export function matchLineVoltage(c: MacamCell, g2: number, g6: number, t = c.params.tEval, dev?: CellDeviation, solver: BoundSolver = 'root'): number {
   const vdd = c.params.vdd;
   if (matchLineCurrent(c, g2, g6, vdd, dev) <= 0) return vdd;
-  // find v in (0, vdd) with dischargeTime(v) = t; dischargeTime decreases as v rises
-  let lo = 1e-9;
+  // v in (0, vdd) with dischargeTime(v) = t; dischargeTime falls as v rises
+  const lo = 1e-9;
+  const tol = 1e-12;
   if (dischargeTime(c, g2, g6, lo, dev) <= t) return 0;
-  let hi = vdd;
-  // 'root': Brent's method on dischargeTime(v) - t (its sign is exactly the bisection's test) brackets
-  // the crossing tightly; the bisection below then only evaluates midpoints inside that bracket
-  let p = lo;
-  let q = hi;
-  let st: BranchState | undefined;
   if (solver === 'root') {
-    st = mlState(c, g2, g6, dev);
+    // Brent's method on dischargeTime(v) - t down to a bracket as narrow as the bisection's
+    const st = mlState(c, g2, g6, dev);
     const flo = timeResidual(st, lo, t);
-    const fhi = timeResidual(st, hi, t);
+    const fhi = timeResidual(st, vdd, t);
     if (flo > 0 && fhi < 0) {
-      const r = brentBracket((v) => timeResidual(st!, v, t), lo, hi, flo, fhi, 1e-15);
-      if (r.flo > 0 && r.fhi < 0) {
-        p = r.lo;
-        q = r.hi;
-      }
+      const r = brentBracket((v) => timeResidual(st, v, t), lo, vdd, flo, fhi, tol);
+      return 0.5 * (r.lo + r.hi);
     }
   }
-  for (let i = 0; i < 60 && hi - lo > 1e-12; i++) {
-    const m = 0.5 * (lo + hi);
-    const above = m <= p ? true : m >= q ? false : st ? mlTime(st, m) > t : dischargeTime(c, g2, g6, m, dev) > t;
-    if (above) lo = m;
-    else hi = m;
-  }
-  return 0.5 * (lo + hi);
+  // 'bisect' (the reference), and t < 0: the ML has not left V_DD
+  return bisectPredicate((v) => dischargeTime(c, g2, g6, v, dev) > t, lo, vdd, tol) ?? vdd;
 }
 
 /** dischargeTime(v) - t, its sign the test dischargeTime(v) > t (a zero counts as not above: -1e-200); Infinity capped */
@@ -137,14 +125,15 @@ export function dataLineRange(c: MacamCell): [number, number] {
 }
 
 /**
- * How lowerBound / upperBound (and matchLineVoltage) find their answer. Both give the same number, bit
- * for bit:
- *  'root'   (default) locates the switching point of the bisection's predicate by root finding on a
- *           continuous function (for a bound: backwards along the cell's chain of smooth equations,
- *           confirmed by two evaluations of the predicate; about 10x less work than 25-30 predicate
- *           evaluations), then replays the bisection against that tight bracket (replayBisection),
- *           so it returns the very midpoint the bisection returns;
- *  'bisect' the plain bisection of the predicate (the reference).
+ * How lowerBound / upperBound (./bounds.ts) and matchLineVoltage find their answer. Both meet the same
+ * tolerance, not the same bits: a finite bound lies within tol/2 of the switching point of the
+ * bisection's predicate either way (so the two differ by at most tol), an infinite bound is the same
+ * infinity, and matchLineVoltage is within 1e-12 V of the crossing.
+ *  'root'   (default) root finding on continuous functions: for a bound the switching point of the
+ *           cell's backward chain of smooth equations, confirmed by the predicate on both sides (two
+ *           evaluations), else Brent's method on the continuous residual; the bisection only where the
+ *           model turns out not monotone. matchLineVoltage: Brent's method;
+ *  'bisect' the plain bisection of the predicate: the small readable reference.
  */
 export type BoundSolver = 'root' | 'bisect';
 
@@ -258,7 +247,7 @@ export function mlTime(st: BranchState, vSense = st.vSense): number {
   return st.cMl * total;
 }
 
-/** The discharge time with only this branch active at data-line voltage vdl: lowerBound's / upperBound's predicate quantity, bit for bit. */
+/** The discharge time with only this branch active at data-line voltage vdl: the quantity the bounds' predicate compares with t_eval (the same equations as the public functions, on one BranchState). */
 export function branchTime(st: BranchState, vdl: number): number {
   st.vdl = vdl;
   const node = brent((v) => dividerResidual(st, v), 0, st.vsl, 1e-15);

@@ -1,6 +1,6 @@
 /** Device variation of MACAM cells: the sigmas, seeded deviation draws, Monte Carlo of the bounds. */
 import { stream, type Rng } from '../../core/rng.ts';
-import { type Bounds, cellBounds, lowerBound, upperBound } from './bounds.ts';
+import { type Bounds, boundSolverFor, cellBounds } from './bounds.ts';
 import { type CellDeviation, type MacamCell, type Transistor, TRANSISTORS } from './cell.ts';
 
 export interface VariationSigmas {
@@ -51,6 +51,18 @@ function stats(xs: Float64Array): BoundStats {
   return { mean, std, min: finite[0]!, max: finite[n - 1]!, p05: pct(0.05), p95: pct(0.95) };
 }
 
+/** Sample i of a seeded Monte Carlo of one cell's bounds: its deviations, its bounds written into vLo[i], vHi[i]. */
+function boundSampler(c: MacamCell, fLo: number, fHi: number, opts: { seed?: number | string; sigmas?: VariationSigmas }, vLo: Float64Array, vHi: Float64Array): (i: number) => CellDeviation {
+  const sig = opts.sigmas ?? cellSigmas(c);
+  const bs = boundSolverFor(c);
+  return (i) => {
+    const dev = sampleDeviation(stream(opts.seed ?? 1, 'macam-mc', i), sig);
+    vLo[i] = bs.bound('lo', fLo, dev, 1e-7);
+    vHi[i] = bs.bound('hi', fHi, dev, 1e-7);
+    return dev;
+  };
+}
+
 /** Seeded Monte Carlo of one cell's bounds under device variation. */
 export function boundDistribution(
   c: MacamCell,
@@ -59,16 +71,10 @@ export function boundDistribution(
   opts: { samples?: number; seed?: number | string; sigmas?: VariationSigmas } = {},
 ): { vLo: Float64Array; vHi: Float64Array; lo: BoundStats; hi: BoundStats; nominal: Bounds; deviations: CellDeviation[] } {
   const n = opts.samples ?? 1000;
-  const sig = opts.sigmas ?? cellSigmas(c);
   const vLo = new Float64Array(n);
   const vHi = new Float64Array(n);
-  const deviations: CellDeviation[] = [];
-  for (let i = 0; i < n; i++) {
-    const dev = sampleDeviation(stream(opts.seed ?? 1, 'macam-mc', i), sig);
-    deviations.push(dev);
-    vLo[i] = lowerBound(c, fLo, dev, 1e-7);
-    vHi[i] = upperBound(c, fHi, dev, 1e-7);
-  }
+  const sample = boundSampler(c, fLo, fHi, opts, vLo, vHi);
+  const deviations = Array.from({ length: n }, (_, i) => sample(i));
   return { vLo, vHi, lo: stats(vLo), hi: stats(vHi), nominal: cellBounds(c, fLo, fHi), deviations };
 }
 
@@ -88,17 +94,13 @@ export async function boundDistributionAsync(
   opts: { samples: number; seed?: number | string; sigmas?: VariationSigmas; chunk?: number; onProgress?: (done: number, total: number) => void; signal?: AbortSignal; onAbort?: (done: number) => Error },
 ): Promise<{ vLo: Float64Array; vHi: Float64Array; lo: BoundStats; hi: BoundStats; nominal: Bounds }> {
   const n = opts.samples;
-  const sig = opts.sigmas ?? cellSigmas(c);
   const vLo = new Float64Array(n);
   const vHi = new Float64Array(n);
+  const sample = boundSampler(c, fLo, fHi, opts, vLo, vHi);
   const chunk = Math.max(1, opts.chunk ?? 500);
   for (let i0 = 0; i0 < n; i0 += chunk) {
     if (opts.signal?.aborted) throw opts.onAbort ? opts.onAbort(i0) : new Error(`interrupted after ${i0} of ${n} samples`);
-    for (let i = i0; i < Math.min(n, i0 + chunk); i++) {
-      const dev = sampleDeviation(stream(opts.seed ?? 1, 'macam-mc', i), sig);
-      vLo[i] = lowerBound(c, fLo, dev, 1e-7);
-      vHi[i] = upperBound(c, fHi, dev, 1e-7);
-    }
+    for (let i = i0; i < Math.min(n, i0 + chunk); i++) sample(i);
     opts.onProgress?.(Math.min(n, i0 + chunk), n);
     await new Promise((r) => setImmediate(r));
   }
