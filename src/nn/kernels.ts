@@ -89,6 +89,14 @@ export function convOutSize(size: number, kernel: number, stride: number, paddin
   return Math.floor((size + 2 * padding - kernel) / stride) + 1;
 }
 
+/** The output columns ox whose window column ox S - P + kx lies inside the image: [firstInside, endInside). */
+function firstInside(kx: number, g: ConvGeometry): number {
+  return Math.min(g.outWidth, Math.max(0, Math.ceil((g.padding - kx) / g.stride)));
+}
+function endInside(kx: number, g: ConvGeometry): number {
+  return Math.max(firstInside(kx, g), Math.min(g.outWidth, Math.floor((g.width - 1 + g.padding - kx) / g.stride) + 1));
+}
+
 /**
  * im2col for a whole batch: one [C k k, batch OH OW] matrix (row (c k + ky) k + kx, column
  * s OH OW + oy OW + ox): the window entries of every output position of every sample, zero outside
@@ -102,9 +110,8 @@ export function im2col(x: Float64Array, batch: number, g: ConvGeometry, cols: Fl
   for (let c = 0, r = 0; c < C; c++) {
     for (let ky = 0; ky < K; ky++) {
       for (let kx = 0; kx < K; kx++, r++) {
-        // ox with 0 <= ox S - P + kx < W
-        const lo = Math.min(OW, Math.max(0, Math.ceil((P - kx) / S)));
-        const hi = Math.max(lo, Math.min(OW, Math.floor((W - 1 + P - kx) / S) + 1));
+        const lo = firstInside(kx, g);
+        const hi = endInside(kx, g);
         for (let s = 0; s < batch; s++) {
           const xc = s * sampleIn + c * H * W;
           let o = r * ld + s * pos;
@@ -138,8 +145,8 @@ export function col2im(cols: Float64Array, batch: number, g: ConvGeometry, dx: F
   for (let c = 0, r = 0; c < C; c++) {
     for (let ky = 0; ky < K; ky++) {
       for (let kx = 0; kx < K; kx++, r++) {
-        const lo = Math.min(OW, Math.max(0, Math.ceil((P - kx) / S)));
-        const hi = Math.max(lo, Math.min(OW, Math.floor((W - 1 + P - kx) / S) + 1));
+        const lo = firstInside(kx, g);
+        const hi = endInside(kx, g);
         for (let s = 0; s < batch; s++) {
           const xc = s * sampleIn + c * H * W;
           let o = r * ld + s * pos;

@@ -17,9 +17,6 @@
 import { ConfigError } from '../core/errors.ts';
 import { normalCdf, normalPdf } from '../core/erf.ts';
 
-// units/fused.ts imports these two from here; their home is quantise.ts
-export { levelBoundaries, quantiseOutput } from './quantise.ts';
-
 // ---------------------------------------------------------------------------------------------
 // Types
 

@@ -3,7 +3,8 @@
  * ideal one of Q(f(x)), the one a column of row intervals gives (lowest matching row wins), and an
  * O(1) lookup form of it for hot loops.
  */
-import { type Activation, levelBoundaries, quantiseOutput } from './activations.ts';
+import type { Activation } from './activations.ts';
+import { levelBoundaries, quantiseOutput } from './quantise.ts';
 
 /** A piecewise-constant transfer: code = codes[number of breakpoints <= x], x clamped to the range. */
 export interface Transfer {
