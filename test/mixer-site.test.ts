@@ -36,6 +36,41 @@ describe('mixed activation site', () => {
     }
   });
 
+  it('a hard assignment (p in {0, 1}, no gate gradient) takes each channel through its own path only, per position too', () => {
+    for (const S of [1, 6]) {
+      const C = 5;
+      const B = 4;
+      const s = new MixedActivation({ name: 'act0', channels: C, spatial: S, hardware: hw });
+      s.mode = 'mix';
+      s.scale = 0.8;
+      const x = stream(3, `x${S}`).fillUniform(new Float64Array(B * C * S), -2, 7);
+      for (const p of [Float64Array.of(0, 1, 1, 0, 1), new Float64Array(C), new Float64Array(C).fill(1)]) {
+        s.setGates(p);
+        const y = Float64Array.from(s.forward(x, B, { training: true }));
+        for (let b = 0; b < B; b++) {
+          for (let c = 0; c < C; c++) {
+            for (let k = 0; k < S; k++) {
+              const i = (b * C + c) * S + k;
+              const u = 0.8 * x[i]!;
+              const unit = hw.pool[s.column[c]!]!;
+              const want = p[c] ? unit.codeValue(unit.evaluate(u)) / 0.8 : hw.digital.decode(hw.digital.evaluate(u)) / 0.8;
+              expect(y[i], `S ${S} b ${b} c ${c} k ${k}`).toBeCloseTo(want, 12);
+            }
+          }
+        }
+        // the input gradient is the straight-through one, and there is no gate gradient
+        const dy = stream(3, 'dy').fillNormal(new Float64Array(x.length));
+        const dx = s.backward(dy, B, { needInputGrad: true });
+        const [xLo, xHi] = hw.inputRange;
+        for (let i = 0; i < x.length; i++) {
+          const u = 0.8 * x[i]!;
+          expect(dx[i]).toBeCloseTo(u >= xLo && u <= xHi ? dy[i]! * s.fn.df(u) : 0, 12);
+        }
+        expect([...s.gateGrad].every((v) => v === 0)).toBe(true);
+      }
+    }
+  });
+
   it('the logit gradient matches finite differences (quantised outputs fixed), STE passes dy inside the range only', () => {
     const C = 6;
     const B = 9;

@@ -189,6 +189,7 @@ export class MixedActivation implements ActivationSite {
       u[i] = ui;
       deriv[i] = ui >= xLo && ui <= xHi ? df(ui) : 0;
     }
+    if (!this.dpda && gates.every((p) => p === 0 || p === 1)) return this.forwardHard(u, y, batch, inv, deriv, opts);
     // digital: the decoded output of every element's code, in one pass
     if (anyDigital) this.hardware.digital.lookupBatch(u, this.digitalLevels(inv), d);
     else d.fill(0);
@@ -238,6 +239,57 @@ export class MixedActivation implements ActivationSite {
     return y;
   }
 
+  /**
+   * A hard assignment without gate gradients (fine-tuning, evaluation): every element goes through
+   * its channel's path alone, straight into y (p a + (1 - p) d at p in {0, 1}, without computing the
+   * other path); backward then has no gate gradient to sum.
+   */
+  private forwardHard(u: Float64Array, y: Float64Array, batch: number, inv: number, deriv: Float64Array, opts: ForwardOptions): Float64Array {
+    const C = this.site.channels;
+    const S = this.site.spatial;
+    const n = batch * C * S;
+    const gates = this.gates;
+    const digital = this.hardware.digital;
+    let analogChannels = 0;
+    for (let c = 0; c < C; c++) analogChannels += gates[c]!;
+    if (analogChannels < C) {
+      const dl = this.digitalLevels(inv);
+      // one pass over everything (S = 1: the channels interleave) or over each digital channel's run
+      if (S === 1 || analogChannels === 0) digital.lookupBatch(u.subarray(0, n), dl, y);
+      else {
+        for (let b = 0; b < batch; b++) {
+          for (let c = 0; c < C; c++) {
+            if (gates[c] === 1) continue;
+            const o = (b * C + c) * S;
+            digital.lookupBatch(u.subarray(o, o + S), dl, y.subarray(o, o + S));
+          }
+        }
+      }
+    }
+    if (analogChannels > 0) {
+      const levels = this.analogLevels(inv);
+      const L = this.analogCount;
+      const lookups = this.columnLookups();
+      for (let c = 0; c < C; c++) {
+        if (gates[c] !== 1) continue;
+        const t = lookups[c]!;
+        const base = this.column[c]! * L;
+        if (S === 1) for (let o = c; o < n; o += C) y[o] = levels[base + lookupCode(t, u[o]!)]!;
+        else {
+          for (let b = 0; b < batch; b++) {
+            const o = (b * C + c) * S;
+            for (let s = 0; s < S; s++) y[o + s] = levels[base + lookupCode(t, u[o + s]!)]!;
+          }
+        }
+      }
+    }
+    if (opts.training) {
+      this.a = this.d = new Float64Array(0);
+      this.deriv = deriv;
+    }
+    return y;
+  }
+
   backward(dy: Float64Array, batch: number, _opts: BackwardOptions): Float64Array {
     const C = this.site.channels;
     const S = this.site.spatial;
@@ -247,7 +299,8 @@ export class MixedActivation implements ActivationSite {
     for (let i = 0; i < n; i++) dx[i] = dy[i]! * deriv[i]!;
     this.gateGrad.fill(0);
     this.logitGrad.fill(0);
-    if (this.mode === 'mix') {
+    // a hard forward (forwardHard) keeps no path outputs: no gate gradient to sum
+    if (this.mode === 'mix' && this.a.length > 0) {
       const a = this.a;
       const d = this.d;
       const gg = this.gateGrad;
