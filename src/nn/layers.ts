@@ -160,6 +160,9 @@ export interface Conv2dOptions {
  * one product for the batch, whose channel-major result is copied into NCHW. W is a (C * k * k) x outChannels Matrix (fan-in x fan-out, like Dense), so the same
  * weightTransform hook applies.
  */
+/** samples per im2col product of a Conv2d at inference */
+const CONV_INFERENCE_CHUNK = 64;
+
 export class Conv2d implements Layer {
   readonly kind = 'conv2d';
   readonly name: string;
@@ -224,11 +227,20 @@ export class Conv2d implements Layer {
     const w = matrixData(this.W);
     const wEff = effectiveWeights(w, this.fanIn, OC, this.weightTransform, opts.training, this.name);
     const F = this.fanIn;
-    const cols = im2col(x, batch, g, this.colsBuf.get(batch * P * F));
-    // yc (OC x batch P, channel-major) = W^T (OC x F) cols (F x batch P); then NCHW with the bias
-    const yc = this.ycBuf.get(batch * this.outSize);
-    matmulTA(wEff, cols, yc, OC, F, batch * P);
-    const y = swapBatchChannel(yc, this.yBuf.get(batch * this.outSize), batch, OC, P, false, this.b);
+    // training keeps the batch's columns for backward; inference goes through them a few samples at a
+    // time (an evaluation batch of 500 digits would otherwise need 450 MB of columns for the second
+    // convolution of the cnn preset)
+    const chunk = opts.training ? batch : Math.min(batch, CONV_INFERENCE_CHUNK);
+    const y = this.yBuf.get(batch * this.outSize);
+    let cols = this.cols;
+    for (let s0 = 0; s0 < batch; s0 += chunk) {
+      const b = Math.min(chunk, batch - s0);
+      cols = im2col(x.subarray(s0 * this.inSize, (s0 + b) * this.inSize), b, g, this.colsBuf.get(b * P * F));
+      // yc (OC x b P, channel-major) = W^T (OC x F) cols (F x b P); then NCHW with the bias
+      const yc = this.ycBuf.get(b * this.outSize);
+      matmulTA(wEff, cols, yc, OC, F, b * P);
+      swapBatchChannel(yc, y.subarray(s0 * this.outSize, (s0 + b) * this.outSize), b, OC, P, false, this.b);
+    }
     if (opts.training) {
       this.cols = cols;
       this.wEff = wEff;
