@@ -37,7 +37,7 @@
 }
 
 /** C (m x n) += A (m x k) * B (k x n) over elements of type T (f64: 2 lanes per v128, f32: 4). */
-@inline function gemm<T>(m: i32, k: i32, n: i32, a: usize, ars: i32, acs: i32, b: usize, c: usize, nz: usize): void {
+function gemm<T>(m: i32, k: i32, n: i32, a: usize, ars: i32, acs: i32, b: usize, c: usize, nz: usize): void {
   const sh = alignof<T>();
   const lanes = <i32>(16 / sizeof<T>());
   const rs = (<usize>ars) << sh;
@@ -155,7 +155,7 @@ export function gemmF32(m: i32, k: i32, n: i32, a: usize, ars: i32, acs: i32, b:
 }
 
 /** dst (cols x rows) = transpose of src (rows x cols) over elements of type T. */
-@inline function transpose<T>(src: usize, rows: i32, cols: i32, dst: usize): void {
+function transpose<T>(src: usize, rows: i32, cols: i32, dst: usize): void {
   const sh = alignof<T>();
   for (let i = 0; i < rows; i++) {
     const si = src + ((<usize>i * <usize>cols) << sh);
