@@ -9,11 +9,15 @@
 // scratch of k entries) and only those rows of B stream through, 2 (f64) or 4 (f32) lanes at a time.
 // Sparse A (MNIST pixels ~80 % zero, ReLU outputs ~50 %) then costs proportionally less.
 
-@inline function gather2F64(ai: usize, aj: usize, acs: usize, k: i32, nz: usize): i32 {
+// One generic body per routine, monomorphised for f64 and f32 (AssemblyScript compiles a generic
+// function once per type argument): sizeof<T>() and alignof<T>() (log2 of the size) are compile-time
+// constants, so each instance is the same code a hand-written f64 or f32 copy would be.
+
+@inline function gather2<T>(ai: usize, aj: usize, acs: usize, k: i32, nz: usize): i32 {
   let cnt = 0;
   for (let p = 0; p < k; p++) {
     const off = (<usize>p) * acs;
-    if (load<f64>(ai + off) != 0.0 || load<f64>(aj + off) != 0.0) {
+    if (load<T>(ai + off) != <T>0 || load<T>(aj + off) != <T>0) {
       store<i32>(nz + ((<usize>cnt) << 2), p);
       cnt++;
     }
@@ -21,10 +25,10 @@
   return cnt;
 }
 
-@inline function gather1F64(ai: usize, acs: usize, k: i32, nz: usize): i32 {
+@inline function gather1<T>(ai: usize, acs: usize, k: i32, nz: usize): i32 {
   let cnt = 0;
   for (let p = 0; p < k; p++) {
-    if (load<f64>(ai + (<usize>p) * acs) != 0.0) {
+    if (load<T>(ai + (<usize>p) * acs) != <T>0) {
       store<i32>(nz + ((<usize>cnt) << 2), p);
       cnt++;
     }
@@ -32,18 +36,21 @@
   return cnt;
 }
 
-export function gemmF64(m: i32, k: i32, n: i32, a: usize, ars: i32, acs: i32, b: usize, c: usize, nz: usize): void {
-  const rs = (<usize>ars) << 3;
-  const cs = (<usize>acs) << 3;
-  const rowB = (<usize>n) << 3;
-  const n2 = n & ~1;
+/** C (m x n) += A (m x k) * B (k x n) over elements of type T (f64: 2 lanes per v128, f32: 4). */
+function gemm<T>(m: i32, k: i32, n: i32, a: usize, ars: i32, acs: i32, b: usize, c: usize, nz: usize): void {
+  const sh = alignof<T>();
+  const lanes = <i32>(16 / sizeof<T>());
+  const rs = (<usize>ars) << sh;
+  const cs = (<usize>acs) << sh;
+  const rowB = (<usize>n) << sh;
+  const nv = n & ~(lanes - 1);
   for (let i = 0; i < m; i += 2) {
     const ai = a + (<usize>i) * rs;
     const ci = c + (<usize>i) * rowB;
     if (i + 1 < m) {
       const aj = ai + rs;
       const cj = ci + rowB;
-      const cnt = gather2F64(ai, aj, cs, k, nz);
+      const cnt = gather2<T>(ai, aj, cs, k, nz);
       const cnt4 = cnt & ~3;
       let q = 0;
       for (; q < cnt4; q += 4) {
@@ -52,236 +59,118 @@ export function gemmF64(m: i32, k: i32, n: i32, a: usize, ars: i32, acs: i32, b:
         const p1 = <usize>load<i32>(qp, 4);
         const p2 = <usize>load<i32>(qp, 8);
         const p3 = <usize>load<i32>(qp, 12);
-        const a0 = load<f64>(ai + p0 * cs);
-        const a1 = load<f64>(ai + p1 * cs);
-        const a2 = load<f64>(ai + p2 * cs);
-        const a3 = load<f64>(ai + p3 * cs);
-        const e0 = load<f64>(aj + p0 * cs);
-        const e1 = load<f64>(aj + p1 * cs);
-        const e2 = load<f64>(aj + p2 * cs);
-        const e3 = load<f64>(aj + p3 * cs);
-        const va0 = f64x2.splat(a0);
-        const va1 = f64x2.splat(a1);
-        const va2 = f64x2.splat(a2);
-        const va3 = f64x2.splat(a3);
-        const ve0 = f64x2.splat(e0);
-        const ve1 = f64x2.splat(e1);
-        const ve2 = f64x2.splat(e2);
-        const ve3 = f64x2.splat(e3);
+        const a0 = load<T>(ai + p0 * cs);
+        const a1 = load<T>(ai + p1 * cs);
+        const a2 = load<T>(ai + p2 * cs);
+        const a3 = load<T>(ai + p3 * cs);
+        const e0 = load<T>(aj + p0 * cs);
+        const e1 = load<T>(aj + p1 * cs);
+        const e2 = load<T>(aj + p2 * cs);
+        const e3 = load<T>(aj + p3 * cs);
+        const va0 = v128.splat<T>(a0);
+        const va1 = v128.splat<T>(a1);
+        const va2 = v128.splat<T>(a2);
+        const va3 = v128.splat<T>(a3);
+        const ve0 = v128.splat<T>(e0);
+        const ve1 = v128.splat<T>(e1);
+        const ve2 = v128.splat<T>(e2);
+        const ve3 = v128.splat<T>(e3);
         const b0 = b + p0 * rowB;
         const b1 = b + p1 * rowB;
         const b2 = b + p2 * rowB;
         const b3 = b + p3 * rowB;
         let j = 0;
-        for (; j < n2; j += 2) {
-          const o = (<usize>j) << 3;
+        for (; j < nv; j += lanes) {
+          const o = (<usize>j) << sh;
           const x0 = v128.load(b0 + o);
           const x1 = v128.load(b1 + o);
           const x2 = v128.load(b2 + o);
           const x3 = v128.load(b3 + o);
           let s = v128.load(ci + o);
-          s = f64x2.add(s, f64x2.add(f64x2.add(f64x2.mul(va0, x0), f64x2.mul(va1, x1)), f64x2.add(f64x2.mul(va2, x2), f64x2.mul(va3, x3))));
+          s = v128.add<T>(s, v128.add<T>(v128.add<T>(v128.mul<T>(va0, x0), v128.mul<T>(va1, x1)), v128.add<T>(v128.mul<T>(va2, x2), v128.mul<T>(va3, x3))));
           v128.store(ci + o, s);
           let t = v128.load(cj + o);
-          t = f64x2.add(t, f64x2.add(f64x2.add(f64x2.mul(ve0, x0), f64x2.mul(ve1, x1)), f64x2.add(f64x2.mul(ve2, x2), f64x2.mul(ve3, x3))));
+          t = v128.add<T>(t, v128.add<T>(v128.add<T>(v128.mul<T>(ve0, x0), v128.mul<T>(ve1, x1)), v128.add<T>(v128.mul<T>(ve2, x2), v128.mul<T>(ve3, x3))));
           v128.store(cj + o, t);
         }
         for (; j < n; j++) {
-          const o = (<usize>j) << 3;
-          const x0 = load<f64>(b0 + o);
-          const x1 = load<f64>(b1 + o);
-          const x2 = load<f64>(b2 + o);
-          const x3 = load<f64>(b3 + o);
-          store<f64>(ci + o, load<f64>(ci + o) + (a0 * x0 + a1 * x1 + (a2 * x2 + a3 * x3)));
-          store<f64>(cj + o, load<f64>(cj + o) + (e0 * x0 + e1 * x1 + (e2 * x2 + e3 * x3)));
+          const o = (<usize>j) << sh;
+          const x0 = load<T>(b0 + o);
+          const x1 = load<T>(b1 + o);
+          const x2 = load<T>(b2 + o);
+          const x3 = load<T>(b3 + o);
+          store<T>(ci + o, load<T>(ci + o) + (a0 * x0 + a1 * x1 + (a2 * x2 + a3 * x3)));
+          store<T>(cj + o, load<T>(cj + o) + (e0 * x0 + e1 * x1 + (e2 * x2 + e3 * x3)));
         }
       }
       for (; q < cnt; q++) {
         const p = <usize>load<i32>(nz + ((<usize>q) << 2));
-        const a0 = load<f64>(ai + p * cs);
-        const e0 = load<f64>(aj + p * cs);
-        const va0 = f64x2.splat(a0);
-        const ve0 = f64x2.splat(e0);
+        const a0 = load<T>(ai + p * cs);
+        const e0 = load<T>(aj + p * cs);
+        const va0 = v128.splat<T>(a0);
+        const ve0 = v128.splat<T>(e0);
         const b0 = b + p * rowB;
         let j = 0;
-        for (; j < n2; j += 2) {
-          const o = (<usize>j) << 3;
+        for (; j < nv; j += lanes) {
+          const o = (<usize>j) << sh;
           const x0 = v128.load(b0 + o);
-          v128.store(ci + o, f64x2.add(v128.load(ci + o), f64x2.mul(va0, x0)));
-          v128.store(cj + o, f64x2.add(v128.load(cj + o), f64x2.mul(ve0, x0)));
+          v128.store(ci + o, v128.add<T>(v128.load(ci + o), v128.mul<T>(va0, x0)));
+          v128.store(cj + o, v128.add<T>(v128.load(cj + o), v128.mul<T>(ve0, x0)));
         }
         for (; j < n; j++) {
-          const o = (<usize>j) << 3;
-          const x0 = load<f64>(b0 + o);
-          store<f64>(ci + o, load<f64>(ci + o) + a0 * x0);
-          store<f64>(cj + o, load<f64>(cj + o) + e0 * x0);
+          const o = (<usize>j) << sh;
+          const x0 = load<T>(b0 + o);
+          store<T>(ci + o, load<T>(ci + o) + a0 * x0);
+          store<T>(cj + o, load<T>(cj + o) + e0 * x0);
         }
       }
     } else {
-      const cnt = gather1F64(ai, cs, k, nz);
+      const cnt = gather1<T>(ai, cs, k, nz);
       for (let q = 0; q < cnt; q++) {
         const p = <usize>load<i32>(nz + ((<usize>q) << 2));
-        const a0 = load<f64>(ai + p * cs);
-        const va0 = f64x2.splat(a0);
+        const a0 = load<T>(ai + p * cs);
+        const va0 = v128.splat<T>(a0);
         const b0 = b + p * rowB;
         let j = 0;
-        for (; j < n2; j += 2) {
-          const o = (<usize>j) << 3;
-          v128.store(ci + o, f64x2.add(v128.load(ci + o), f64x2.mul(va0, v128.load(b0 + o))));
+        for (; j < nv; j += lanes) {
+          const o = (<usize>j) << sh;
+          v128.store(ci + o, v128.add<T>(v128.load(ci + o), v128.mul<T>(va0, v128.load(b0 + o))));
         }
         for (; j < n; j++) {
-          const o = (<usize>j) << 3;
-          store<f64>(ci + o, load<f64>(ci + o) + a0 * load<f64>(b0 + o));
+          const o = (<usize>j) << sh;
+          store<T>(ci + o, load<T>(ci + o) + a0 * load<T>(b0 + o));
         }
       }
     }
   }
 }
 
-@inline function gather2F32(ai: usize, aj: usize, acs: usize, k: i32, nz: usize): i32 {
-  let cnt = 0;
-  for (let p = 0; p < k; p++) {
-    const off = (<usize>p) * acs;
-    if (load<f32>(ai + off) != 0.0 || load<f32>(aj + off) != 0.0) {
-      store<i32>(nz + ((<usize>cnt) << 2), p);
-      cnt++;
-    }
-  }
-  return cnt;
-}
-
-@inline function gather1F32(ai: usize, acs: usize, k: i32, nz: usize): i32 {
-  let cnt = 0;
-  for (let p = 0; p < k; p++) {
-    if (load<f32>(ai + (<usize>p) * acs) != 0.0) {
-      store<i32>(nz + ((<usize>cnt) << 2), p);
-      cnt++;
-    }
-  }
-  return cnt;
+export function gemmF64(m: i32, k: i32, n: i32, a: usize, ars: i32, acs: i32, b: usize, c: usize, nz: usize): void {
+  gemm<f64>(m, k, n, a, ars, acs, b, c, nz);
 }
 
 /** The same product in float32, 4 lanes per v128. */
 export function gemmF32(m: i32, k: i32, n: i32, a: usize, ars: i32, acs: i32, b: usize, c: usize, nz: usize): void {
-  const rs = (<usize>ars) << 2;
-  const cs = (<usize>acs) << 2;
-  const rowB = (<usize>n) << 2;
-  const n4 = n & ~3;
-  for (let i = 0; i < m; i += 2) {
-    const ai = a + (<usize>i) * rs;
-    const ci = c + (<usize>i) * rowB;
-    if (i + 1 < m) {
-      const aj = ai + rs;
-      const cj = ci + rowB;
-      const cnt = gather2F32(ai, aj, cs, k, nz);
-      const cnt4 = cnt & ~3;
-      let q = 0;
-      for (; q < cnt4; q += 4) {
-        const qp = nz + ((<usize>q) << 2);
-        const p0 = <usize>load<i32>(qp);
-        const p1 = <usize>load<i32>(qp, 4);
-        const p2 = <usize>load<i32>(qp, 8);
-        const p3 = <usize>load<i32>(qp, 12);
-        const a0 = load<f32>(ai + p0 * cs);
-        const a1 = load<f32>(ai + p1 * cs);
-        const a2 = load<f32>(ai + p2 * cs);
-        const a3 = load<f32>(ai + p3 * cs);
-        const e0 = load<f32>(aj + p0 * cs);
-        const e1 = load<f32>(aj + p1 * cs);
-        const e2 = load<f32>(aj + p2 * cs);
-        const e3 = load<f32>(aj + p3 * cs);
-        const va0 = f32x4.splat(a0);
-        const va1 = f32x4.splat(a1);
-        const va2 = f32x4.splat(a2);
-        const va3 = f32x4.splat(a3);
-        const ve0 = f32x4.splat(e0);
-        const ve1 = f32x4.splat(e1);
-        const ve2 = f32x4.splat(e2);
-        const ve3 = f32x4.splat(e3);
-        const b0 = b + p0 * rowB;
-        const b1 = b + p1 * rowB;
-        const b2 = b + p2 * rowB;
-        const b3 = b + p3 * rowB;
-        let j = 0;
-        for (; j < n4; j += 4) {
-          const o = (<usize>j) << 2;
-          const x0 = v128.load(b0 + o);
-          const x1 = v128.load(b1 + o);
-          const x2 = v128.load(b2 + o);
-          const x3 = v128.load(b3 + o);
-          let s = v128.load(ci + o);
-          s = f32x4.add(s, f32x4.add(f32x4.add(f32x4.mul(va0, x0), f32x4.mul(va1, x1)), f32x4.add(f32x4.mul(va2, x2), f32x4.mul(va3, x3))));
-          v128.store(ci + o, s);
-          let t = v128.load(cj + o);
-          t = f32x4.add(t, f32x4.add(f32x4.add(f32x4.mul(ve0, x0), f32x4.mul(ve1, x1)), f32x4.add(f32x4.mul(ve2, x2), f32x4.mul(ve3, x3))));
-          v128.store(cj + o, t);
-        }
-        for (; j < n; j++) {
-          const o = (<usize>j) << 2;
-          const x0 = load<f32>(b0 + o);
-          const x1 = load<f32>(b1 + o);
-          const x2 = load<f32>(b2 + o);
-          const x3 = load<f32>(b3 + o);
-          store<f32>(ci + o, load<f32>(ci + o) + (a0 * x0 + a1 * x1 + (a2 * x2 + a3 * x3)));
-          store<f32>(cj + o, load<f32>(cj + o) + (e0 * x0 + e1 * x1 + (e2 * x2 + e3 * x3)));
-        }
-      }
-      for (; q < cnt; q++) {
-        const p = <usize>load<i32>(nz + ((<usize>q) << 2));
-        const a0 = load<f32>(ai + p * cs);
-        const e0 = load<f32>(aj + p * cs);
-        const va0 = f32x4.splat(a0);
-        const ve0 = f32x4.splat(e0);
-        const b0 = b + p * rowB;
-        let j = 0;
-        for (; j < n4; j += 4) {
-          const o = (<usize>j) << 2;
-          const x0 = v128.load(b0 + o);
-          v128.store(ci + o, f32x4.add(v128.load(ci + o), f32x4.mul(va0, x0)));
-          v128.store(cj + o, f32x4.add(v128.load(cj + o), f32x4.mul(ve0, x0)));
-        }
-        for (; j < n; j++) {
-          const o = (<usize>j) << 2;
-          const x0 = load<f32>(b0 + o);
-          store<f32>(ci + o, load<f32>(ci + o) + a0 * x0);
-          store<f32>(cj + o, load<f32>(cj + o) + e0 * x0);
-        }
-      }
-    } else {
-      const cnt = gather1F32(ai, cs, k, nz);
-      for (let q = 0; q < cnt; q++) {
-        const p = <usize>load<i32>(nz + ((<usize>q) << 2));
-        const a0 = load<f32>(ai + p * cs);
-        const va0 = f32x4.splat(a0);
-        const b0 = b + p * rowB;
-        let j = 0;
-        for (; j < n4; j += 4) {
-          const o = (<usize>j) << 2;
-          v128.store(ci + o, f32x4.add(v128.load(ci + o), f32x4.mul(va0, v128.load(b0 + o))));
-        }
-        for (; j < n; j++) {
-          const o = (<usize>j) << 2;
-          store<f32>(ci + o, load<f32>(ci + o) + a0 * load<f32>(b0 + o));
-        }
-      }
-    }
+  gemm<f32>(m, k, n, a, ars, acs, b, c, nz);
+}
+
+/** dst (cols x rows) = transpose of src (rows x cols) over elements of type T. */
+function transpose<T>(src: usize, rows: i32, cols: i32, dst: usize): void {
+  const sh = alignof<T>();
+  for (let i = 0; i < rows; i++) {
+    const si = src + ((<usize>i * <usize>cols) << sh);
+    for (let j = 0; j < cols; j++) store<T>(dst + ((<usize>j * <usize>rows + <usize>i) << sh), load<T>(si + ((<usize>j) << sh)));
   }
 }
 
 /** dst (cols x rows) = transpose of src (rows x cols), float64. */
 export function transposeF64(src: usize, rows: i32, cols: i32, dst: usize): void {
-  for (let i = 0; i < rows; i++) {
-    const si = src + ((<usize>i * <usize>cols) << 3);
-    for (let j = 0; j < cols; j++) store<f64>(dst + ((<usize>j * <usize>rows + <usize>i) << 3), load<f64>(si + ((<usize>j) << 3)));
-  }
+  transpose<f64>(src, rows, cols, dst);
 }
 
 /** dst (cols x rows) = transpose of src (rows x cols), float32. */
 export function transposeF32(src: usize, rows: i32, cols: i32, dst: usize): void {
-  for (let i = 0; i < rows; i++) {
-    const si = src + ((<usize>i * <usize>cols) << 2);
-    for (let j = 0; j < cols; j++) store<f32>(dst + ((<usize>j * <usize>rows + <usize>i) << 2), load<f32>(si + ((<usize>j) << 2)));
-  }
+  transpose<f32>(src, rows, cols, dst);
 }
 
 // adamF64: one Adam step over n parameters, in place (w, m, v updated; g read). The same float64

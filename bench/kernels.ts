@@ -29,6 +29,7 @@ import {
   type KernelPrecision,
 } from '../src/kernels/index.ts';
 import { Adam, Conv2d, Dense, evaluateParallel, Flatten, MaxPool2d, mlp, ReLU, Sequential, SGD, trainEpoch } from '../src/nn/index.ts';
+import { median, timeIt as timeCalls } from './timing.ts';
 
 /** A pure-CPU job: calibrates how much parallel speed-up this machine can give right now. */
 export function spin(n: number): number {
@@ -43,23 +44,8 @@ async function main(): Promise<void> {
   const runsArg = process.argv.indexOf('--runs');
   const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 5;
 
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '-');
-
-  function timeIt(f: () => void, minMs = 150): number {
-    f();
-    const t: number[] = [];
-    for (let r = 0; r < RUNS; r++) {
-      const t0 = performance.now();
-      let n = 0;
-      do {
-        f();
-        n++;
-      } while (performance.now() - t0 < minMs);
-      t.push((performance.now() - t0) / n / 1000);
-    }
-    return median(t);
-  }
+  const timeIt = (f: () => void) => timeCalls(f, RUNS, 150);
 
   const mnist = loadMnistAll();
   const rng = stream(1, 'bench', 'kernels');

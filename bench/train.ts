@@ -11,29 +11,13 @@ import { Matrix } from 'ml-matrix';
 import { stream } from '../src/core/rng.ts';
 import { loadMnistAll } from '../src/data/index.ts';
 import { flatMatrix, matmul, matmulTA, matmulTB, matrixData, mlp, SGD, trainEpoch } from '../src/nn/index.ts';
+import { median, timeIt as timeCalls } from './timing.ts';
 
 const runsArg = process.argv.indexOf('--runs');
 const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 5;
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 /** Median seconds per call over RUNS timed groups of calls lasting >= minMs each. */
-function timeIt(f: () => void, minMs = 200): number {
-  f();
-  const t: number[] = [];
-  for (let r = 0; r < RUNS; r++) {
-    const t0 = performance.now();
-    let n = 0;
-    do {
-      f();
-      n++;
-    } while (performance.now() - t0 < minMs);
-    t.push((performance.now() - t0) / n / 1000);
-  }
-  return median(t);
-}
+const timeIt = (f: () => void, minMs = 200) => timeCalls(f, RUNS, minMs);
 
 /** The plain baseline: i-k-j, no unrolling; zero skipping only when asked (the training baseline). */
 function plainMatmul(A: Float64Array, B: Float64Array, C: Float64Array, m: number, k: number, n: number, skipZeros = false): void {

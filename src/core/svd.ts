@@ -54,18 +54,7 @@ export function svdSquare(a: Float64Array, n: number, s: Float64Array, ws: SvdSc
     let sk = 0;
     if (k < nct) {
       // column norm, hypot by hypot in order
-      for (let i = k; i < m; i++) {
-        const b = at[ok + i]!;
-        const aa = Math.abs(sk);
-        const ab = Math.abs(b);
-        if (aa > ab) {
-          const r = b / sk;
-          sk = aa * Math.sqrt(1 + r * r);
-        } else if (b !== 0) {
-          const r = sk / b;
-          sk = ab * Math.sqrt(1 + r * r);
-        } else sk = 0;
-      }
+      for (let i = k; i < m; i++) sk = hyp(sk, at[ok + i]!);
       if (sk !== 0) {
         if (at[ok + k]! < 0) sk = -sk;
         for (let i = k; i < m; i++) at[ok + i] = at[ok + i]! / sk;
@@ -89,18 +78,7 @@ export function svdSquare(a: Float64Array, n: number, s: Float64Array, ws: SvdSc
     if (k < nct) for (let i = k; i < m; i++) U[ok + i] = at[ok + i]!;
     if (k < nrt) {
       let ek = 0;
-      for (let i = k + 1; i < n; i++) {
-        const b = e[i]!;
-        const aa = Math.abs(ek);
-        const ab = Math.abs(b);
-        if (aa > ab) {
-          const r = b / ek;
-          ek = aa * Math.sqrt(1 + r * r);
-        } else if (b !== 0) {
-          const r = ek / b;
-          ek = ab * Math.sqrt(1 + r * r);
-        } else ek = 0;
-      }
+      for (let i = k + 1; i < n; i++) ek = hyp(ek, e[i]!);
       if (ek !== 0) {
         if (e[k + 1]! < 0) ek = 0 - ek;
         for (let i = k + 1; i < n; i++) e[i] = e[i]! / ek;

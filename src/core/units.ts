@@ -286,10 +286,11 @@ function example(dim: Dimension): string {
   return ex[dim] ?? `1 ${DIMENSIONS[dim]}`;
 }
 
-const FORMAT_STEPS: Array<[number, string]> = [
-  [1e12, 't'],
-  [1e9, 'g'],
-  [1e6, 'meg'],
+/** Engineering prefixes, largest first (formatQuantity; formatSpice derives its suffixes from them). */
+const ENG: Array<[number, string]> = [
+  [1e12, 'T'],
+  [1e9, 'G'],
+  [1e6, 'M'],
   [1e3, 'k'],
   [1, ''],
   [1e-3, 'm'],
@@ -297,7 +298,11 @@ const FORMAT_STEPS: Array<[number, string]> = [
   [1e-9, 'n'],
   [1e-12, 'p'],
   [1e-15, 'f'],
+  [1e-18, 'a'],
 ];
+
+/** The SPICE suffixes: the engineering prefixes lower-cased, `meg` for M (SPICE reads m as milli), down to f. */
+const FORMAT_STEPS: Array<[number, string]> = ENG.filter(([s]) => s >= 1e-15).map(([s, p]) => [s, p === 'M' ? 'meg' : p.toLowerCase()]);
 
 /**
  * Format an SI number for a SPICE netlist with a suffix (f p n u m k meg g t) and up to `digits`
@@ -331,20 +336,6 @@ function trimNumber(s: string): string {
   }
   return s.includes('.') ? s.replace(/0+$/, '').replace(/\.$/, '') : s;
 }
-
-const ENG: Array<[number, string]> = [
-  [1e12, 'T'],
-  [1e9, 'G'],
-  [1e6, 'M'],
-  [1e3, 'k'],
-  [1, ''],
-  [1e-3, 'm'],
-  [1e-6, 'u'],
-  [1e-9, 'n'],
-  [1e-12, 'p'],
-  [1e-15, 'f'],
-  [1e-18, 'a'],
-];
 
 /** Human-readable engineering notation with a unit, e.g. formatQuantity(2500, 'ohm') = "2.5 kohm". */
 export function formatQuantity(x: number, unit: string, digits = 4): string {

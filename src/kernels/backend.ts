@@ -22,7 +22,7 @@
  * stay float64. The js backend always computes float64.
  */
 import { ConfigError } from '../core/errors.ts';
-import type { GemmOp, KernelBackend, KernelName, KernelPrecision, LoadResult } from './types.ts';
+import type { GemmFn, KernelBackend, KernelName, KernelPrecision, LoadResult } from './types.ts';
 import { loadBlasBackend } from './blas.ts';
 import { axpyJs, matmulJs, matmulTAJs, matmulTBJs } from './js.ts';
 import { loadWasmBackend } from './wasm.ts';
@@ -163,21 +163,11 @@ export function getKernelPrecision(): KernelPrecision {
 export const SMALL_PRODUCT = 256;
 
 /** Dispatch one product to the active backend (small ones stay in JavaScript). */
-export function gemm(
-  op: GemmOp,
-  A: Float64Array,
-  B: Float64Array,
-  C: Float64Array,
-  m: number,
-  k: number,
-  n: number,
-  accumulate: boolean,
-  bias: Float64Array | undefined,
-): Float64Array {
+export const gemm: GemmFn = (op, A, B, C, m, k, n, accumulate, bias) => {
   const be = active ?? getKernelBackend();
   if (be === jsBackend || m * k * n < SMALL_PRODUCT) return jsBackend.gemm(op, A, B, C, m, k, n, accumulate, bias, 'f64');
   return be.gemm(op, A, B, C, m, k, n, accumulate, bias, precision ?? getKernelPrecision());
-}
+};
 
 /** Vectors shorter than this are updated by the js loop whatever the backend (call overhead). */
 export const SMALL_VECTOR = 4096;

@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { GemmOp, KernelBackend, LoadResult } from './types.ts';
+import type { BackendGemmFn, KernelBackend, LoadResult } from './types.ts';
 
 const ROW_MAJOR = 101;
 const NO_TRANS = 111;
@@ -163,18 +163,7 @@ export function loadBlasBackend(names: readonly string[] = process.env.FUSEMIX_B
   let fC: Float32Array = new Float32Array(0);
   const grow = (a: Float32Array, n: number): Float32Array => (a.length >= n ? a : new Float32Array(Math.max(n, a.length * 2)));
 
-  function gemm(
-    op: GemmOp,
-    A: Float64Array,
-    B: Float64Array,
-    C: Float64Array,
-    m: number,
-    k: number,
-    n: number,
-    accumulate: boolean,
-    bias: Float64Array | undefined,
-    precision: 'f64' | 'f32',
-  ): Float64Array {
+  const gemm: BackendGemmFn = (op, A, B, C, m, k, n, accumulate, bias, precision) => {
     if (!accumulate && bias) for (let i = 0; i < m; i++) C.set(bias.subarray(0, n), i * n);
     const beta = accumulate || bias ? 1 : 0;
     const ta = op === 'ta' ? TRANS : NO_TRANS;
@@ -195,7 +184,7 @@ export function loadBlasBackend(names: readonly string[] = process.env.FUSEMIX_B
     sgemm(ROW_MAJOR, ta, tb, m, n, k, 1, fA, lda, fB, ldb, beta, c, n);
     C.set(c);
     return C;
-  }
+  };
 
   const be: KernelBackend = {
     name: 'blas',

@@ -9,6 +9,7 @@
  * entries of A are skipped (see ikj), which pays off on sparse inputs such as MNIST pixels.
  * A * B^T is a dot-product kernel with the same 2 x 4 blocking.
  */
+import type { MatmulFn } from './types.ts';
 
 /** Initialise the m x n matrix C from a row bias (or zero) unless accumulating. */
 export function initRows(C: Float64Array, m: number, n: number, accumulate: boolean, bias?: Float64Array): void {
@@ -123,51 +124,24 @@ function ikj(
 }
 
 /** C (m x n) = (or +=) A (m x k) * B (k x n) [+ bias row]. */
-export function matmulJs(
-  A: Float64Array,
-  B: Float64Array,
-  C: Float64Array,
-  m: number,
-  k: number,
-  n: number,
-  accumulate = false,
-  bias?: Float64Array,
-): Float64Array {
+export const matmulJs: MatmulFn = (A, B, C, m, k, n, accumulate = false, bias) => {
   initRows(C, m, n, accumulate, bias);
   ikj(A, k, 1, B, C, m, k, n);
   return C;
-}
+};
 
 /** C (m x n) = (or +=) A^T * B with A stored k x m and B stored k x n [+ bias row]. */
-export function matmulTAJs(
-  A: Float64Array,
-  B: Float64Array,
-  C: Float64Array,
-  m: number,
-  k: number,
-  n: number,
-  accumulate = false,
-  bias?: Float64Array,
-): Float64Array {
+export const matmulTAJs: MatmulFn = (A, B, C, m, k, n, accumulate = false, bias) => {
   initRows(C, m, n, accumulate, bias);
   ikj(A, 1, m, B, C, m, k, n);
   return C;
-}
+};
 
 /**
  * C (m x n) = (or +=) A * B^T with A stored m x k and B stored n x k [+ bias row]. Dot-product form
  * with a 2 x 4 register block: two rows of A against four rows of B at once.
  */
-export function matmulTBJs(
-  A: Float64Array,
-  B: Float64Array,
-  C: Float64Array,
-  m: number,
-  k: number,
-  n: number,
-  accumulate = false,
-  bias?: Float64Array,
-): Float64Array {
+export const matmulTBJs: MatmulFn = (A, B, C, m, k, n, accumulate = false, bias) => {
   initRows(C, m, n, accumulate, bias);
   const n4 = n - (n % 4);
   let i = 0;
@@ -239,7 +213,7 @@ export function matmulTBJs(
     }
   }
   return C;
-}
+};
 
 
 /** y += alpha x over the first n entries. */

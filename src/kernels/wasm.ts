@@ -7,7 +7,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { GemmOp, KernelBackend, KernelPrecision, LoadResult } from './types.ts';
+import type { BackendGemmFn, KernelBackend, KernelPrecision, LoadResult } from './types.ts';
 
 /** Where `npm run build:wasm` (and the prepare script) writes the module; FUSEMIX_WASM overrides it. */
 export const WASM_PATH = process.env.FUSEMIX_WASM || fileURLToPath(new URL('../../asm/build/kernels.wasm', import.meta.url));
@@ -63,18 +63,7 @@ export function makeWasmBackend(ex: Exports): KernelBackend {
     }
   };
 
-  function gemm(
-    op: GemmOp,
-    A: Float64Array,
-    B: Float64Array,
-    C: Float64Array,
-    m: number,
-    k: number,
-    n: number,
-    accumulate: boolean,
-    bias: Float64Array | undefined,
-    precision: KernelPrecision,
-  ): Float64Array {
+  const gemm: BackendGemmFn = (op, A, B, C, m, k, n, accumulate, bias, precision) => {
     const es = precision === 'f32' ? 4 : 8;
     const oA = BASE;
     const oB = align(oA + m * k * es);
@@ -100,7 +89,7 @@ export function makeWasmBackend(ex: Exports): KernelBackend {
     }
     C.set(view.subarray(c0, c0 + m * n));
     return C;
-  }
+  };
 
   return {
     name: 'wasm',

@@ -10,48 +10,22 @@
  * implementations live in src/kernels/js.ts (matmulJs, matmulTAJs, matmulTBJs) and stay the fallback.
  */
 import { gemm } from '../kernels/backend.ts';
+import type { MatmulFn } from '../kernels/types.ts';
 
 /** C (m x n) = (or +=) A (m x k) * B (k x n) [+ bias row]. */
-export function matmul(
-  A: Float64Array,
-  B: Float64Array,
-  C: Float64Array,
-  m: number,
-  k: number,
-  n: number,
-  accumulate = false,
-  bias?: Float64Array,
-): Float64Array {
+export const matmul: MatmulFn = (A, B, C, m, k, n, accumulate = false, bias) => {
   return gemm('nn', A, B, C, m, k, n, accumulate, bias);
-}
+};
 
 /** C (m x n) = (or +=) A^T * B with A stored k x m and B stored k x n [+ bias row]. */
-export function matmulTA(
-  A: Float64Array,
-  B: Float64Array,
-  C: Float64Array,
-  m: number,
-  k: number,
-  n: number,
-  accumulate = false,
-  bias?: Float64Array,
-): Float64Array {
+export const matmulTA: MatmulFn = (A, B, C, m, k, n, accumulate = false, bias) => {
   return gemm('ta', A, B, C, m, k, n, accumulate, bias);
-}
+};
 
 /** C (m x n) = (or +=) A * B^T with A stored m x k and B stored n x k [+ bias row]. */
-export function matmulTB(
-  A: Float64Array,
-  B: Float64Array,
-  C: Float64Array,
-  m: number,
-  k: number,
-  n: number,
-  accumulate = false,
-  bias?: Float64Array,
-): Float64Array {
+export const matmulTB: MatmulFn = (A, B, C, m, k, n, accumulate = false, bias) => {
   return gemm('tb', A, B, C, m, k, n, accumulate, bias);
-}
+};
 
 /** out (length n) = (or +=) the column sums of the m x n matrix A (bias gradients). */
 export function colSums(A: Float64Array, m: number, n: number, out: Float64Array, accumulate = false): Float64Array {

@@ -75,3 +75,39 @@ export class Scratch {
     return this.buf.length === len ? this.buf : this.buf.subarray(0, len);
   }
 }
+
+/** Geometry of an activation site: `features` alone (after Dense) or [channels, height, width]. */
+export type SiteShape = number | readonly number[];
+
+/**
+ * What the parameter-free element-wise activation sites (ReLU, Activation, Quantize) share: the
+ * geometry read from a SiteShape, the training input cached for backward, and the output and
+ * input-gradient buffers.
+ */
+export abstract class ElementwiseSite implements ActivationSite {
+  abstract readonly kind: string;
+  readonly site: { channels: number; spatial: number };
+  readonly inSize: number;
+  readonly outSize: number;
+  readonly outShape: readonly number[];
+  protected x: Float64Array = new Float64Array(0);
+  protected readonly yBuf = new Scratch();
+  protected readonly dxBuf = new Scratch();
+
+  constructor(
+    readonly name: string,
+    shape: SiteShape,
+  ) {
+    const s = typeof shape === 'number' ? [shape] : [...shape];
+    this.site = { channels: s[0]!, spatial: shapeSize(s.slice(1)) };
+    this.outShape = s;
+    this.inSize = this.outSize = shapeSize(s);
+  }
+
+  abstract forward(x: Float64Array, batch: number, opts: ForwardOptions): Float64Array;
+  abstract backward(dy: Float64Array, batch: number, opts: BackwardOptions): Float64Array;
+
+  params(): Param[] {
+    return [];
+  }
+}

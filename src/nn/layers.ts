@@ -11,7 +11,7 @@ import {
   swapBatchChannel,
   type ConvGeometry,
 } from './kernels.ts';
-import { Scratch, type ActivationSite, type BackwardOptions, type ForwardOptions, type Layer } from './layer.ts';
+import { ElementwiseSite, Scratch, type BackwardOptions, type ForwardOptions, type Layer, type SiteShape } from './layer.ts';
 import { flatMatrix, matrixData, type Param } from './param.ts';
 import type { Matrix } from 'ml-matrix';
 
@@ -294,36 +294,9 @@ export class Flatten implements Layer {
   }
 }
 
-/** Geometry of an activation site: `features` alone (after Dense) or [channels, height, width]. */
-export type SiteShape = number | readonly number[];
-
-function siteOf(shape: SiteShape): { channels: number; spatial: number; outShape: number[]; size: number } {
-  const s = typeof shape === 'number' ? [shape] : [...shape];
-  const channels = s[0]!;
-  const spatial = s.slice(1).reduce((a, b) => a * b, 1);
-  return { channels, spatial, outShape: s, size: channels * spatial };
-}
-
 /** max(0, x), element-wise. */
-export class ReLU implements ActivationSite {
+export class ReLU extends ElementwiseSite {
   readonly kind: string = 'relu';
-  readonly site: { channels: number; spatial: number };
-  readonly inSize: number;
-  readonly outSize: number;
-  readonly outShape: readonly number[];
-  private x: Float64Array = new Float64Array(0);
-  private readonly yBuf = new Scratch();
-  private readonly dxBuf = new Scratch();
-
-  constructor(
-    readonly name: string,
-    shape: SiteShape,
-  ) {
-    const s = siteOf(shape);
-    this.site = { channels: s.channels, spatial: s.spatial };
-    this.outShape = s.outShape;
-    this.inSize = this.outSize = s.size;
-  }
 
   forward(x: Float64Array, batch: number, opts: ForwardOptions): Float64Array {
     const n = batch * this.inSize;
@@ -342,10 +315,6 @@ export class ReLU implements ActivationSite {
     const x = this.x;
     for (let i = 0; i < n; i++) dx[i] = x[i]! > 0 ? dy[i]! : 0;
     return dx;
-  }
-
-  params(): Param[] {
-    return [];
   }
 }
 
@@ -387,26 +356,16 @@ export const activationFns = {
 } as const satisfies Record<string, ActivationFn>;
 
 /** Generic element-wise activation layer from a forward function and its derivative. */
-export class Activation implements ActivationSite {
+export class Activation extends ElementwiseSite {
   readonly kind = 'activation';
-  readonly site: { channels: number; spatial: number };
-  readonly inSize: number;
-  readonly outSize: number;
-  readonly outShape: readonly number[];
-  private x: Float64Array = new Float64Array(0);
   private y: Float64Array = new Float64Array(0);
-  private readonly yBuf = new Scratch();
-  private readonly dxBuf = new Scratch();
 
   constructor(
-    readonly name: string,
+    name: string,
     shape: SiteShape,
     readonly fn: ActivationFn,
   ) {
-    const s = siteOf(shape);
-    this.site = { channels: s.channels, spatial: s.spatial };
-    this.outShape = s.outShape;
-    this.inSize = this.outSize = s.size;
+    super(name, shape);
   }
 
   forward(x: Float64Array, batch: number, opts: ForwardOptions): Float64Array {
@@ -429,9 +388,5 @@ export class Activation implements ActivationSite {
     const y = this.y;
     for (let i = 0; i < n; i++) dx[i] = dy[i]! * df(x[i]!, y[i]!);
     return dx;
-  }
-
-  params(): Param[] {
-    return [];
   }
 }

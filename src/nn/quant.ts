@@ -4,8 +4,7 @@
  * to the nearest level (ties away from lo). The straight-through estimator passes the gradient
  * unchanged where lo <= x <= hi and blocks it (zero) outside.
  */
-import { Scratch, type ActivationSite, type BackwardOptions, type ForwardOptions } from './layer.ts';
-import type { Param } from './param.ts';
+import { ElementwiseSite, type BackwardOptions, type ForwardOptions, type SiteShape } from './layer.ts';
 
 function checkRange(bits: number, lo: number, hi: number): void {
   if (!(Number.isInteger(bits) && bits >= 1 && bits <= 32)) throw new RangeError(`quantiser bits must be an integer in 1..32, got ${bits}`);
@@ -60,28 +59,18 @@ export function quantizeSTEGrad(
 }
 
 /** A fixed-range uniform quantiser as an activation-site layer (forward quantises, backward is STE). */
-export class Quantize implements ActivationSite {
+export class Quantize extends ElementwiseSite {
   readonly kind = 'quantize';
-  readonly site: { channels: number; spatial: number };
-  readonly inSize: number;
-  readonly outSize: number;
-  readonly outShape: readonly number[];
-  private x: Float64Array = new Float64Array(0);
-  private readonly yBuf = new Scratch();
-  private readonly dxBuf = new Scratch();
 
   constructor(
-    readonly name: string,
-    shape: number | readonly number[],
+    name: string,
+    shape: SiteShape,
     readonly bits: number,
     readonly lo: number,
     readonly hi: number,
   ) {
     checkRange(bits, lo, hi);
-    const s = typeof shape === 'number' ? [shape] : [...shape];
-    this.site = { channels: s[0]!, spatial: s.slice(1).reduce((a, b) => a * b, 1) };
-    this.outShape = s;
-    this.inSize = this.outSize = this.site.channels * this.site.spatial;
+    super(name, shape);
   }
 
   forward(x: Float64Array, batch: number, opts: ForwardOptions): Float64Array {
@@ -94,9 +83,5 @@ export class Quantize implements ActivationSite {
   backward(dy: Float64Array, batch: number, _opts: BackwardOptions): Float64Array {
     const n = batch * this.inSize;
     return quantizeSTEGrad(this.x, dy, this.lo, this.hi, this.dxBuf.get(n), n);
-  }
-
-  params(): Param[] {
-    return [];
   }
 }

@@ -128,8 +128,7 @@ function parsePlot(r: Reader): SpicePlot {
       }
       const re = vars.map((v) => new Float64Array(v.length));
       const im = complex ? vars.map((v) => new Float64Array(v.length)) : undefined;
-      if (key === 'binary') readBinary(r, vars, nPoints, complex, padded, re, im);
-      else readAscii(r, vars, nPoints, complex, padded, re, im);
+      (key === 'binary' ? readBinary : readAscii)(r, { vars, nPoints, complex, padded, re, im });
       const vectors: Record<string, Float64Array> = {};
       const imag: Record<string, Float64Array> | undefined = complex ? {} : undefined;
       const kinds: Record<string, string> = {};
@@ -155,15 +154,17 @@ function parsePlot(r: Reader): SpicePlot {
   }
 }
 
-function readBinary(
-  r: Reader,
-  vars: Variable[],
-  nPoints: number,
-  complex: boolean,
-  padded: boolean,
-  re: Float64Array[],
-  im: Float64Array[] | undefined,
-): void {
+/** What the value readers fill: `re` (and `im` for complex plots) per variable, nPoints rows. */
+interface PlotValues {
+  vars: Variable[];
+  nPoints: number;
+  complex: boolean;
+  padded: boolean;
+  re: Float64Array[];
+  im: Float64Array[] | undefined;
+}
+
+function readBinary(r: Reader, { vars, nPoints, complex, padded, re, im }: PlotValues): void {
   const per = complex ? 16 : 8;
   let count = 0;
   for (const v of vars) count += padded ? nPoints : v.length;
@@ -187,15 +188,7 @@ function readBinary(
   r.pos += bytes;
 }
 
-function readAscii(
-  r: Reader,
-  vars: Variable[],
-  nPoints: number,
-  complex: boolean,
-  padded: boolean,
-  re: Float64Array[],
-  im: Float64Array[] | undefined,
-): void {
+function readAscii(r: Reader, { vars, nPoints, complex, padded, re, im }: PlotValues): void {
   for (let p = 0; p < nPoints; p++) {
     const idx = r.token();
     if (Number(idx) !== p) throw r.error(`ASCII values: expected point index ${p}, got "${idx}"`);
