@@ -86,13 +86,18 @@ describe('layer gradients vs central finite differences', () => {
   it('Activation with a user-supplied function: x^3, derivative 3x^2', () =>
     checkLayer(new Activation('cube', 6, { name: 'cube', f: (x) => x ** 3, df: (x) => 3 * x * x }), 3));
 
-  it('Conv2d forward equals a direct convolution sum', () => {
+  it.each([
+    [2, false],
+    [2, true],
+    [150, false], // inference goes through a large batch in chunks of samples
+    [150, true],
+  ])('Conv2d forward equals a direct convolution sum (batch %i, training %s)', (B, training) => {
     const c = new Conv2d({ name: 'c', seed: 5, inChannels: 2, outChannels: 3, height: 4, width: 5 });
     paramData(c.params()[1]!).set([0.1, -0.2, 0.3]);
-    const x = rand(2 * 2 * 4 * 5);
-    const y = c.forward(x, 2, { training: false });
+    const x = rand(B * 2 * 4 * 5);
+    const y = c.forward(x, B, { training });
     const W = paramData(c.params()[0]!); // (C*3*3) x OC
-    for (let s = 0; s < 2; s++)
+    for (let s = 0; s < B; s++)
       for (let o = 0; o < 3; o++)
         for (let oy = 0; oy < 4; oy++)
           for (let ox = 0; ox < 5; ox++) {
