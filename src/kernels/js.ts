@@ -29,6 +29,8 @@ let nzScratch = new Int32Array(0);
  * only those rows of B are streamed, so sparse A (MNIST pixels are ~80 % zero, ReLU outputs ~50 %)
  * costs proportionally less; dense A pays only the gather (k reads per pair against k * n FMAs).
  * A element (i, p) is read at A[i * ars + p * acs], so the same loop serves A and A^T.
+ * An odd last row has one-row copies of the loops: the two-row ones would do its work twice or carry
+ * a second output row through the inner loop.
  */
 function ikj(
   A: Float64Array,
