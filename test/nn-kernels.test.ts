@@ -5,7 +5,6 @@ import {
   colSums,
   convOutSize,
   im2col,
-  swapBatchChannel,
   matmul,
   matmulTA,
   matmulTB,
@@ -88,19 +87,6 @@ describe('matrix kernels vs a naive triple loop', () => {
   });
 });
 
-describe('swapBatchChannel', () => {
-  it('moves [batch, C, P] to [C, batch P] and back, adding the bias of each channel on the way back', () => {
-    const [B, C, P] = [3, 4, 5];
-    const x = rand(B * C * P);
-    const cm = swapBatchChannel(x, new Float64Array(x.length), B, C, P, true);
-    for (let s = 0; s < B; s++) for (let c = 0; c < C; c++) for (let i = 0; i < P; i++) expect(cm[c * B * P + s * P + i]).toBe(x[(s * C + c) * P + i]);
-    expect(Array.from(swapBatchChannel(cm, new Float64Array(x.length), B, C, P, false))).toEqual(Array.from(x));
-    const bias = Float64Array.from([1, -2, 0.5, 3]);
-    const back = swapBatchChannel(cm, new Float64Array(x.length), B, C, P, false, bias);
-    for (let s = 0; s < B; s++) for (let c = 0; c < C; c++) for (let i = 0; i < P; i++) expect(back[(s * C + c) * P + i]).toBe(x[(s * C + c) * P + i]! + bias[c]!);
-  });
-});
-
 describe('im2col / col2im', () => {
   const cases: Array<Omit<ConvGeometry, 'outHeight' | 'outWidth'>> = [
     { channels: 2, height: 5, width: 4, kernel: 3, stride: 1, padding: 1 },
@@ -133,8 +119,8 @@ describe('im2col / col2im', () => {
                   const ix = ox * c.stride - c.padding + kx;
                   const inside = iy >= 0 && iy < c.height && ix >= 0 && ix < c.width;
                   const want = inside ? x[((s * c.channels + ch) * c.height + iy) * c.width + ix]! : 0;
-                  // row (ch k + ky) k + kx, column s OH OW + oy OW + ox
-                  expect(cols[((ch * c.kernel + ky) * c.kernel + kx) * rows + s * npos + oy * g.outWidth + ox]).toBe(want);
+                  // sample s's block, row (ch k + ky) k + kx, column oy OW + ox
+                  expect(cols[s * rowLen * npos + ((ch * c.kernel + ky) * c.kernel + kx) * npos + oy * g.outWidth + ox]).toBe(want);
                 }
       // <im2col(x), y> = <x, col2im(y)>
       const y = rand(rows * rowLen);

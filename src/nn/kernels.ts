@@ -72,15 +72,16 @@ function endInside(kx: number, g: ConvGeometry): number {
 }
 
 /**
- * im2col for a whole batch: one [C k k, batch OH OW] matrix (row (c k + ky) k + kx, column
- * s OH OW + oy OW + ox): the window entries of every output position of every sample, zero outside
- * the image. The convolution of the batch is then ONE product W^T (OC x C k k) times it.
+ * im2col for a batch, one [C k k, OH OW] matrix per sample, the samples one after another (entry
+ * s C k k OH OW + ((c k + ky) k + kx) OH OW + oy OW + ox): the window entries of every output
+ * position, zero outside the image. Sample s's convolution is then one product W^T (OC x C k k) times
+ * its block, which lands directly in NCHW (OC x OH OW).
  */
 export function im2col(x: Float64Array, batch: number, g: ConvGeometry, cols: Float64Array): Float64Array {
   const { channels: C, height: H, width: W, kernel: K, stride: S, padding: P, outHeight: OH, outWidth: OW } = g;
   const sampleIn = C * H * W;
   const pos = OH * OW;
-  const ld = batch * pos;
+  const block = C * K * K * pos;
   for (let c = 0, r = 0; c < C; c++) {
     for (let ky = 0; ky < K; ky++) {
       for (let kx = 0; kx < K; kx++, r++) {
@@ -88,7 +89,7 @@ export function im2col(x: Float64Array, batch: number, g: ConvGeometry, cols: Fl
         const hi = endInside(kx, g);
         for (let s = 0; s < batch; s++) {
           const xc = s * sampleIn + c * H * W;
-          let o = r * ld + s * pos;
+          let o = s * block + r * pos;
           for (let oy = 0; oy < OH; oy++, o += OW) {
             const iy = oy * S - P + ky;
             // plain loops: the runs are a few dozen values, where subarray + set or fill cost more
@@ -109,12 +110,12 @@ export function im2col(x: Float64Array, batch: number, g: ConvGeometry, cols: Fl
   return cols;
 }
 
-/** Adjoint of im2col (the same [C k k, batch OH OW] layout): scatter-add the column gradients into an NCHW batch gradient `dx`. */
+/** Adjoint of im2col (the same per-sample [C k k, OH OW] blocks): scatter-add the column gradients into an NCHW batch gradient `dx`. */
 export function col2im(cols: Float64Array, batch: number, g: ConvGeometry, dx: Float64Array): Float64Array {
   const { channels: C, height: H, width: W, kernel: K, stride: S, padding: P, outHeight: OH, outWidth: OW } = g;
   const sampleIn = C * H * W;
   const pos = OH * OW;
-  const ld = batch * pos;
+  const block = C * K * K * pos;
   dx.fill(0, 0, batch * sampleIn);
   for (let c = 0, r = 0; c < C; c++) {
     for (let ky = 0; ky < K; ky++) {
@@ -123,7 +124,7 @@ export function col2im(cols: Float64Array, batch: number, g: ConvGeometry, dx: F
         const hi = endInside(kx, g);
         for (let s = 0; s < batch; s++) {
           const xc = s * sampleIn + c * H * W;
-          let o = r * ld + s * pos;
+          let o = s * block + r * pos;
           for (let oy = 0; oy < OH; oy++, o += OW) {
             const iy = oy * S - P + ky;
             if (iy < 0 || iy >= H) continue;
@@ -135,27 +136,6 @@ export function col2im(cols: Float64Array, batch: number, g: ConvGeometry, dx: F
     }
   }
   return dx;
-}
-
-/**
- * Between the NCHW layout of a batch ([batch, C, P]) and the channel-major one ([C, batch P]) of the
- * batched convolution product: copies the P-long runs. `toChannelMajor` false goes back, adding
- * bias[c] to every value of channel c when a bias is given.
- */
-export function swapBatchChannel(src: Float64Array, dst: Float64Array, batch: number, channels: number, pos: number, toChannelMajor: boolean, bias?: Float64Array): Float64Array {
-  const ld = batch * pos;
-  for (let s = 0; s < batch; s++) {
-    for (let c = 0; c < channels; c++) {
-      const n = (s * channels + c) * pos;
-      const m = c * ld + s * pos;
-      if (toChannelMajor) for (let i = 0; i < pos; i++) dst[m + i] = src[n + i]!;
-      else {
-        const b = bias ? bias[c]! : 0;
-        for (let i = 0; i < pos; i++) dst[n + i] = src[m + i]! + b;
-      }
-    }
-  }
-  return dst;
 }
 
 /**

@@ -8,7 +8,6 @@ import {
   matmul,
   matmulTA,
   matmulTB,
-  swapBatchChannel,
   type ConvGeometry,
 } from './kernels.ts';
 import { ElementwiseSite, Scratch, type BackwardOptions, type ForwardOptions, type Layer, type SiteShape } from './layer.ts';
@@ -159,10 +158,10 @@ export interface Conv2dOptions {
 const CONV_INFERENCE_CHUNK = 64;
 
 /**
- * 2-D convolution on NCHW samples via im2col (one [C k k, batch positions] matrix for the batch, in
- * chunks of CONV_INFERENCE_CHUNK samples at inference) and one product for it, whose channel-major
- * result is copied into NCHW. W is a (C * k * k) x outChannels Matrix (fan-in x fan-out, like
- * Dense), so the same weightTransform hook applies.
+ * 2-D convolution on NCHW samples via im2col (a [C k k, positions] block per sample, for the whole
+ * training batch, in chunks of CONV_INFERENCE_CHUNK samples at inference) and one product per sample,
+ * W^T times its block, written straight into the sample's NCHW output. W is a (C * k * k) x
+ * outChannels Matrix (fan-in x fan-out, like Dense), so the same weightTransform hook applies.
  */
 export class Conv2d implements Layer {
   readonly kind = 'conv2d';
@@ -181,7 +180,6 @@ export class Conv2d implements Layer {
   private wEff: Float64Array;
   private readonly colsBuf = new Scratch();
   private readonly yBuf = new Scratch();
-  private readonly ycBuf = new Scratch();
   private readonly dcolsBuf = new Scratch();
   private readonly dxBuf = new Scratch();
   private cols: Float64Array = new Float64Array(0);
@@ -228,19 +226,23 @@ export class Conv2d implements Layer {
     const w = matrixData(this.W);
     const wEff = effectiveWeights(w, this.fanIn, OC, this.weightTransform, opts.training, this.name);
     const F = this.fanIn;
+    const out = this.outSize;
     // training keeps the batch's columns for backward; inference goes through them a few samples at a
     // time (an evaluation batch of 500 digits would otherwise need 450 MB of columns for the second
     // convolution of the cnn preset)
     const chunk = opts.training ? batch : Math.min(batch, CONV_INFERENCE_CHUNK);
-    const y = this.yBuf.get(batch * this.outSize);
+    const y = this.yBuf.get(batch * out);
+    const bias = this.b;
     let cols = this.cols;
     for (let s0 = 0; s0 < batch; s0 += chunk) {
       const b = Math.min(chunk, batch - s0);
       cols = im2col(x.subarray(s0 * this.inSize, (s0 + b) * this.inSize), b, g, this.colsBuf.get(b * P * F));
-      // yc (OC x b P, channel-major) = W^T (OC x F) cols (F x b P); then NCHW with the bias
-      const yc = this.ycBuf.get(b * this.outSize);
-      matmulTA(wEff, cols, yc, OC, F, b * P);
-      swapBatchChannel(yc, y.subarray(s0 * this.outSize, (s0 + b) * this.outSize), b, OC, P, false, this.b);
+      for (let s = 0; s < b; s++) {
+        // y_s (OC x P, NCHW) = W^T (OC x F) cols_s (F x P), each channel's row starting from its bias
+        const ys = y.subarray((s0 + s) * out, (s0 + s + 1) * out);
+        if (bias) for (let c = 0; c < OC; c++) ys.fill(bias[c]!, c * P, (c + 1) * P);
+        matmulTA(wEff, cols.subarray(s * F * P, (s + 1) * F * P), ys, OC, F, P, bias !== undefined);
+      }
     }
     if (opts.training) {
       this.cols = cols;
@@ -254,14 +256,22 @@ export class Conv2d implements Layer {
     const P = g.outHeight * g.outWidth;
     const OC = this.outChannels;
     const F = this.fanIn;
-    const BP = batch * P;
-    // dy channel-major (OC x batch P); dW (F x OC) = cols (F x batch P) dyc^T; db_c = the sum of row c
-    const dyc = swapBatchChannel(dy, this.ycBuf.get(batch * this.outSize), batch, OC, P, true);
-    matmulTB(this.cols, dyc, this.dW, F, BP, OC);
-    if (this.db) for (let c = 0; c < OC; c++) this.db[c] = rangeSum(dyc, c * BP, BP);
+    const out = this.outSize;
+    // per sample dy_s is OC x P (NCHW): dW (F x OC) = sum_s cols_s (F x P) dy_s^T; db_c = the sum of channel c
+    for (let s = 0; s < batch; s++) {
+      matmulTB(this.cols.subarray(s * F * P, (s + 1) * F * P), dy.subarray(s * out, (s + 1) * out), this.dW, F, P, OC, s > 0);
+    }
+    const db = this.db;
+    if (db) {
+      db.fill(0);
+      for (let s = 0; s < batch; s++) for (let c = 0; c < OC; c++) db[c] = db[c]! + rangeSum(dy, s * out + c * P, P);
+    }
     if (!opts.needInputGrad) return new Float64Array(0);
-    // dcols (F x batch P) = W (F x OC) dyc (OC x batch P)
-    const dcols = matmul(this.wEff, dyc, this.dcolsBuf.get(F * BP), F, OC, BP);
+    // dcols_s (F x P) = W (F x OC) dy_s (OC x P)
+    const dcols = this.dcolsBuf.get(F * P * batch);
+    for (let s = 0; s < batch; s++) {
+      matmul(this.wEff, dy.subarray(s * out, (s + 1) * out), dcols.subarray(s * F * P, (s + 1) * F * P), F, OC, P);
+    }
     return col2im(dcols, batch, g, this.dxBuf.get(batch * this.inSize));
   }
 
