@@ -152,6 +152,34 @@ describe('mix baselines', () => {
     expect(() => resolveMixOptions({ baselineInit: 'mixed' as never })).toThrow(/baselineInit.*pretrained or search/s);
   });
 
+  it('budget random draws: filled to the budget, seeded, pooled on their own; a run asked for them reuses every other phase', () => {
+    const before = readdirSync(out).filter((f) => f.endsWith('.ckpt.json')).map((f) => [f, statSync(join(out, f)).mtimeMs] as const);
+    const b = runMix({ ...opts, randomKinds: ['site', 'budget'] }, { outDir: out }).result as MixResult;
+    // the shared phases and the baselines already there were read back (the baseline options are not in the phases' hash)
+    for (const [f, t] of before) expect(statSync(join(out, f)).mtimeMs, f).toBe(t);
+    expect(b.accuracy).toEqual(r.accuracy);
+    const names = b.baselines.runs.map((x) => x.name);
+    expect(names).toEqual(['random-1', 'random-2', 'random-3', 'budget-random-1', 'budget-random-2', 'budget-random-3', 'sensitivity', 'variance']);
+    const draws = b.baselines.runs.filter((x) => x.kind === 'budget-random');
+    expect(draws).toHaveLength(3);
+    // one channel's saving at most: the digital path of one activation (no spatial positions in the MLP)
+    const step = b.hardware.digitalPerActivation / b.energy.digital.total;
+    for (const d of draws) {
+      const ratio = 1 - d.saving;
+      expect(ratio).toBeLessThanOrEqual(b.budget + 1e-12);
+      // turned analog one channel at a time until the budget is met: not more than one channel below it
+      expect(ratio).toBeGreaterThan(b.budget - step);
+    }
+    expect(new Set(draws.map((d) => JSON.stringify(d.analogChannels))).size).toBeGreaterThan(1);
+    const pooled = b.baselines.budgetRandom!;
+    expect(pooled.draws).toBe(3);
+    expect(pooled.comparison.onlyA).toBe(draws.reduce((a, d) => a + d.comparison.onlyA, 0));
+    // seeded: the same draws again in a fresh store
+    const again = runMix({ ...opts, randomKinds: ['budget'], heuristics: [] }).result as MixResult;
+    expect(again.baselines.runs.map((x) => x.analogChannels)).toEqual(draws.map((d) => d.analogChannels));
+    expect(() => resolveMixOptions({ randomKinds: ['global' as never] })).toThrow(/randomKinds.*site, budget/s);
+  });
+
   it('none asked for: no baselines; a bad heuristic is a ConfigError naming the field', () => {
     expect(() => resolveMixOptions({ heuristics: ['nope'] })).toThrow(ConfigError);
     expect(() => resolveMixOptions({ heuristics: ['nope'] })).toThrow(/heuristics/);
@@ -176,7 +204,7 @@ describe('pareto with baselines', () => {
       expect(q.heuristics!.variance!.accuracy).toBe(run.baselines.runs.find((b) => b.name === 'variance')!.accuracy);
     }
     const svg = paretoSvg(p);
-    expect(svg).toContain('random assignment, same counts (mean +- sd of 2)');
+    expect(svg).toContain('random assignment, same per-site counts (mean +- sd of 2)');
     expect(svg).toContain('variance heuristic');
     const csv = paretoCsv(p).trim().split('\n');
     expect(csv.filter((l) => l.startsWith('random-mean-of-2,'))).toHaveLength(2);

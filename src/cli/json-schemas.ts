@@ -44,6 +44,7 @@ const mixRun = z.looseObject({
       }),
     ),
     random: z.looseObject({ draws: z.number().int(), accuracyMean: fraction, accuracySd: z.number(), comparison: mcnemarTest }).optional(),
+    budgetRandom: z.looseObject({ draws: z.number().int(), accuracyMean: fraction, accuracySd: z.number(), comparison: mcnemarTest }).optional(),
   }),
   hardware: z.looseObject({ analogPerActivationJ: z.number(), digitalPerActivationJ: z.number(), readoutPerConversionJ: z.number() }),
 });
@@ -128,6 +129,7 @@ export const JSON_SCHEMAS = {
         ratio: z.number(),
         saving: z.number(),
         random: z.looseObject({ draws: z.number().int(), accuracyMean: fraction, accuracySd: z.number(), energyJ: z.number(), pValue: z.number() }).optional(),
+        budgetRandom: z.looseObject({ draws: z.number().int(), accuracyMean: fraction, accuracySd: z.number(), energyJ: z.number(), pValue: z.number() }).optional(),
         heuristics: z.record(z.string(), z.looseObject({ accuracy: fraction, energyJ: z.number(), pValue: z.number() })).optional(),
       }),
     ),

@@ -112,6 +112,7 @@ export const UNIT_RULES = {
   pareto: {
     'points.*.energy': 'J',
     'points.*.random.energy': 'J',
+    'points.*.budgetRandom.energy': 'J',
     'points.*.heuristics.*.energy': 'J',
     'points.*.systemEnergy': 'J',
     'digital.energy': 'J',

@@ -1,6 +1,6 @@
 /**
- * Baseline assignments of a mix run: other assignments with the searched analog-channel count per
- * site (seeded random draws, heuristics), each fine-tuned (option baselineInit: like the all-digital
+ * Baseline assignments of a mix run: other assignments at the same A/D + activation budget, each
+ * fine-tuned (option baselineInit: like the all-digital
  * and all-analog networks, searchEpochs + finetuneEpochs from the pretrained weights; or like the
  * mixed network, finetuneEpochs from the weights the search ended with) and evaluated; the
  * heuristics' channel scores; the summary of the baselines against the searched assignment.
@@ -9,7 +9,8 @@ import { stream } from '../core/rng.ts';
 import type { Dataset } from '../data/index.ts';
 import { softmaxCrossEntropy } from '../nn/loss.ts';
 import type { ModelState } from '../nn/sequential.ts';
-import type { RunContext } from './context.ts';
+import { baselineKind, isRandomKind, type RunContext } from './context.ts';
+import { hardAssignment } from './energy.ts';
 import type { Net } from './models.ts';
 import { evaluateNetwork, finetunePhase, gatesOf, type Pretrained } from './phases.ts';
 import type { NetworkEval, PhaseState } from './store.ts';
@@ -30,18 +31,31 @@ export interface BaselineResult {
 }
 export interface BaselineSummary {
   runs: BaselineResult[];
-  random?: { draws: number; accuracyMean: number; accuracySd: number; comparison: ReturnType<typeof mcnemar> };
+  /** the per-site-count random draws (kind 'random'), pooled */
+  random?: RandomSummary;
+  /** the budget random draws (kind 'budget-random'), pooled */
+  budgetRandom?: RandomSummary;
+}
+export interface RandomSummary {
+  draws: number;
+  accuracyMean: number;
+  accuracySd: number;
+  comparison: ReturnType<typeof mcnemar>;
 }
 
 /** Per-baseline McNemar tests against the searched network, and the random draws pooled. */
 export function baselineSummary(runs: Array<Omit<BaselineResult, 'comparison'> & { mask: string }>, mixedMask: string): BaselineSummary {
   const out: BaselineSummary = { runs: runs.map(({ mask, ...r }) => ({ ...r, comparison: mcnemar(mixedMask, mask) })) };
-  const rnd = runs.filter((r) => r.kind === 'random');
-  if (rnd.length > 0) {
-    const acc = rnd.map((r) => r.accuracy);
-    const { mean, sd } = meanSd(acc);
-    out.random = { draws: rnd.length, accuracyMean: mean, accuracySd: sd, comparison: mcnemar(rnd.map(() => mixedMask).join(''), rnd.map((r) => r.mask).join('')) };
-  }
+  const pooled = (kind: string): RandomSummary | undefined => {
+    const rnd = runs.filter((r) => r.kind === kind);
+    if (rnd.length === 0) return undefined;
+    const { mean, sd } = meanSd(rnd.map((r) => r.accuracy));
+    return { draws: rnd.length, accuracyMean: mean, accuracySd: sd, comparison: mcnemar(rnd.map(() => mixedMask).join(''), rnd.map((r) => r.mask).join('')) };
+  };
+  const random = pooled('random');
+  const budgetRandom = pooled('budget-random');
+  if (random) out.random = random;
+  if (budgetRandom) out.budgetRandom = budgetRandom;
   return out;
 }
 
@@ -106,22 +120,29 @@ export function channelScores(net: Net, model: ModelState, scales: readonly numb
   return out;
 }
 
-/** Heuristic channel scores of the pretrained network (lowest go analog), computed once per run. */
+/** Heuristic channel scores of the pretrained network (lowest go analog), computed once per run (again when one is missing). */
 function heuristicScores(ctx: RunContext, p: Pretrained): Record<string, number[][]> {
   const hit = ctx.store.get<{ hash: string; scores: Record<string, number[][]> }>('baseline-scores', ctx.hs);
-  if (hit) return hit.scores;
+  if (hit && ctx.o.heuristics.every((h) => hit.scores[h])) return hit.scores;
   const scores = channelScores(ctx.newNet(), p.pre.model, p.scales, ctx.train, ctx.o);
   ctx.store.put('baseline-scores', { hash: ctx.hs, scores });
   return scores;
 }
 
-/** Baseline `name`'s assignment: as many analog channels per site as the search gave, chosen at random or by a heuristic. */
+/** Baseline `name`'s assignment (the kinds in this file's header). */
 function baselineAssignment(ctx: RunContext, p: Pretrained, name: string, srch: PhaseState): number[][] {
+  if (baselineKind(name) === 'budget-random') {
+    // a uniform random preference per logit group of every site (one stream: a random order of all
+    // groups), then the search's own rule: groups turn analog in preference order until the budget is met
+    const rng = stream(ctx.o.seed, 'baseline', ctx.tag, name);
+    const prefs = p.em.sites.map((s) => rng.fillUniform(new Float64Array(s.logits)));
+    return hardAssignment(p.em, prefs, ctx.o.budget).assign.map((a) => Array.from(a));
+  }
   return srch.assignment!.map((a, k) => {
     const C = a.length;
     const count = a.reduce((x, v) => x + v, 0);
     const order = Array.from({ length: C }, (_v, c) => c);
-    if (name.startsWith('random-')) {
+    if (isRandomKind(baselineKind(name))) {
       const idx = Int32Array.from(order);
       stream(ctx.o.seed, 'baseline', ctx.tag, name, k).shuffle(idx);
       order.splice(0, C, ...idx);

@@ -8,7 +8,7 @@ import type { Dataset } from '../data/index.ts';
 import { loadMixData, type MixData } from './data.ts';
 import { createActivationHardware, type ActivationHardware, type HardwareOptions } from './hardware.ts';
 import { buildNet, type Net } from './models.ts';
-import { budgetHash, budgetTag, type MixOptions, resolveMixOptions, sharedHash } from './options.ts';
+import { budgetHash, budgetTag, type MixOptions, type RandomKind, resolveMixOptions, sharedHash } from './options.ts';
 import { PhaseStore } from './store.ts';
 
 export const PHASES = ['pretrain', 'digital', 'search', 'mixed', 'analog'] as const;
@@ -50,10 +50,24 @@ export interface RunHooks {
  */
 export type Chain = 'digital' | 'analog' | 'search' | 'mixed' | 'float' | `baseline:${string}`;
 
-/** The baseline assignments of a run, in result order: random-1..random-N, then the heuristics. */
+/** Name prefix of each random baseline kind: random-1..N (per-site counts), budget-random-1..N. */
+export const RANDOM_PREFIX: Readonly<Record<RandomKind, string>> = { site: 'random-', budget: 'budget-random-' };
+
+/** The baseline assignments of a run, in result order: the random draws of each kind, then the heuristics. */
 export function baselineNames(o: MixOptions): string[] {
-  return [...Array.from({ length: o.randomBaselines }, (_v, r) => `random-${r + 1}`), ...o.heuristics];
+  const draws = o.randomKinds.flatMap((k) => Array.from({ length: o.randomBaselines }, (_v, r) => `${RANDOM_PREFIX[k]}${r + 1}`));
+  return [...draws, ...o.heuristics];
 }
+
+/** The kind of a baseline by its name: 'random' (per-site counts), 'budget-random', or the heuristic's name. */
+export function baselineKind(name: string): string {
+  if (name.startsWith(RANDOM_PREFIX.budget)) return 'budget-random';
+  if (name.startsWith(RANDOM_PREFIX.site)) return 'random';
+  return name;
+}
+
+/** Whether a baseline kind is a random draw (not a heuristic). */
+export const isRandomKind = (kind: string): boolean => kind === 'random' || kind === 'budget-random';
 
 /** The activation-hardware options of a run. */
 export function hardwareOptions(o: MixOptions): HardwareOptions {

@@ -65,8 +65,15 @@ export interface MixOptions {
   readonly logitInit: number;
   /** percentile of the positive pre-activations that maps onto the top of the unit's input range */
   readonly percentile: number;
-  /** seeded random assignments with the searched analog-channel count per site, fine-tuned like the others */
+  /** seeded random assignments of each kind in randomKinds, fine-tuned like the others */
   readonly randomBaselines: number;
+  /**
+   * which random assignments (RANDOM_KINDS): 'site' draws the searched analog-channel count of every
+   * site (the same energy; only the choice of channels inside each site is random), 'budget' draws
+   * channels from all sites in random order until the A/D + activation energy meets the budget, as
+   * the search's hard assignment does (the allocation across sites is random too)
+   */
+  readonly randomKinds: readonly RandomKind[];
   /** heuristic assignments at the same count (HEURISTICS) */
   readonly heuristics: readonly string[];
   /**
@@ -79,6 +86,10 @@ export interface MixOptions {
 }
 
 export const BASELINE_INITS = ['pretrained', 'search'] as const;
+
+/** Random baseline kinds (MixOptions.randomKinds). */
+export const RANDOM_KINDS = ['site', 'budget'] as const;
+export type RandomKind = (typeof RANDOM_KINDS)[number];
 
 /**
  * Heuristic assignments (the channels with the lowest score go analog):
@@ -136,6 +147,7 @@ export const DEFAULT_MIX_OPTIONS: MixOptions = {
   logitInit: 0,
   percentile: 99.5,
   randomBaselines: 3,
+  randomKinds: ['site'],
   heuristics: HEURISTICS,
   baselineInit: 'search',
 };
@@ -167,6 +179,9 @@ export function resolveMixOptions(partial: Partial<MixOptions> = {}): MixOptions
     bad(o.batchNorm ? 'batchNorm' : 'pooling', "a CNN model (batch norm and pooling apply to --model cnn or cnn-small, not mlp)", o.batchNorm ? o.batchNorm : o.pooling);
   }
   if (!nonNegInt(o.randomBaselines) || o.randomBaselines > 32) bad('randomBaselines', 'an integer in 0..32', o.randomBaselines);
+  if (!Array.isArray(o.randomKinds) || !o.randomKinds.every((k) => (RANDOM_KINDS as readonly string[]).includes(k)) || new Set(o.randomKinds).size !== o.randomKinds.length) {
+    bad('randomKinds', `distinct names of ${RANDOM_KINDS.join(', ')} (or none)`, o.randomKinds);
+  }
   if (!(BASELINE_INITS as readonly string[]).includes(o.baselineInit)) bad('baselineInit', BASELINE_INITS.join(' or '), o.baselineInit);
   if (!Array.isArray(o.heuristics) || !o.heuristics.every((h) => (HEURISTICS as readonly string[]).includes(h)) || new Set(o.heuristics).size !== o.heuristics.length) {
     bad('heuristics', `distinct names of ${HEURISTICS.join(', ')} (or none)`, o.heuristics);
@@ -189,13 +204,17 @@ export function resolveMixOptions(partial: Partial<MixOptions> = {}): MixOptions
   return o;
 }
 
+/** The options only the baseline phases read (their phase names carry what they depend on). */
+type BaselineOnly = 'randomBaselines' | 'randomKinds' | 'heuristics' | 'baselineInit';
+
 /**
- * Everything that defines the phases shared by all budgets: all options except the budget, and except
- * baselineInit, which only the baseline phases read and which their phase names carry instead (so a
- * run asked again with the other start reuses every other phase).
+ * Everything that defines the phases shared by all budgets: all options except the budget and the
+ * baseline options, which only the baseline phases read and which their phase names carry instead
+ * (random-2, budget-random-1, sensitivity, -from-search): a run asked again with other or more
+ * baselines reuses every other phase, and the baselines it already has.
  */
-export function sharedOptions(o: MixOptions): Omit<MixOptions, 'budget' | 'baselineInit'> {
-  const { budget: _b, baselineInit: _i, ...rest } = o;
+export function sharedOptions(o: MixOptions): Omit<MixOptions, 'budget' | BaselineOnly> {
+  const { budget: _b, randomBaselines: _r, randomKinds: _k, heuristics: _h, baselineInit: _i, ...rest } = o;
   return rest;
 }
 

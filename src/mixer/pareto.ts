@@ -5,6 +5,8 @@
 import { join } from 'node:path';
 import { writeFileAtomic } from '../core/io.ts';
 import { linePlot } from '../core/svg.ts';
+import type { RandomSummary } from './baselines.ts';
+import { isRandomKind } from './context.ts';
 import { loadMixData, type MixData } from './data.ts';
 import { type MixOptions, resolveMixOptions } from './options.ts';
 import { type MixResult, PhaseStore, type RunHooks, runMixStage } from './run.ts';
@@ -20,10 +22,23 @@ export interface ParetoPoint {
   digitalChannels: number;
   met: boolean;
   systemEnergy: number;
-  /** the random assignments at this budget's analog count (pareto --baselines): mean +- sd accuracy, mean energy (J) */
-  random?: { draws: number; accuracyMean: number; accuracySd: number; energy: number; pValue: number };
+  /** the random assignments at this budget's per-site analog counts (pareto --baselines): mean +- sd accuracy, mean energy (J) */
+  random?: RandomPoint;
+  /** the random assignments filled to this budget across all sites (kind budget-random) */
+  budgetRandom?: RandomPoint;
   /** heuristic assignments at the same count: accuracy, energy (J) */
   heuristics?: Record<string, { accuracy: number; energy: number; pValue: number }>;
+}
+
+export interface RandomPoint {
+  draws: number;
+  accuracyMean: number;
+  accuracySd: number;
+  energy: number;
+  pValue: number;
+  /** analog / digital channels, mean over the draws */
+  analogChannels: number;
+  digitalChannels: number;
 }
 
 export interface ParetoResult {
@@ -48,12 +63,19 @@ function pointOf(r: MixResult): ParetoPoint {
     met: r.assignment.met,
     systemEnergy: r.systemEnergy.mixed.total,
   };
-  const rnd = r.baselines.runs.filter((b) => b.kind === 'random');
-  if (r.baselines.random && rnd.length > 0) {
-    const { draws, accuracyMean, accuracySd, comparison } = r.baselines.random;
-    p.random = { draws, accuracyMean, accuracySd, energy: rnd.reduce((a, b) => a + b.energy, 0) / rnd.length, pValue: comparison.pValue };
-  }
-  const heur = r.baselines.runs.filter((b) => b.kind !== 'random');
+  const randomPoint = (kind: string, sum: RandomSummary | undefined): RandomPoint | undefined => {
+    const rnd = r.baselines.runs.filter((b) => b.kind === kind);
+    if (!sum || rnd.length === 0) return undefined;
+    const mean = (f: (b: (typeof rnd)[number]) => number) => rnd.reduce((a, b) => a + f(b), 0) / rnd.length;
+    const analog = mean((b) => b.analogChannels.reduce((a, c) => a + c.length, 0));
+    const { draws, accuracyMean, accuracySd, comparison } = sum;
+    return { draws, accuracyMean, accuracySd, energy: mean((b) => b.energy), pValue: comparison.pValue, analogChannels: analog, digitalChannels: p.analogChannels + p.digitalChannels - analog };
+  };
+  const random = randomPoint('random', r.baselines.random);
+  const budgetRandom = randomPoint('budget-random', r.baselines.budgetRandom);
+  if (random) p.random = random;
+  if (budgetRandom) p.budgetRandom = budgetRandom;
+  const heur = r.baselines.runs.filter((b) => !isRandomKind(b.kind));
   if (heur.length > 0) p.heuristics = Object.fromEntries(heur.map((b) => [b.name, { accuracy: b.accuracy, energy: b.energy, pValue: b.comparison.pValue }]));
   return p;
 }
@@ -90,7 +112,9 @@ export function paretoCsv(p: ParetoResult): string {
   const eD = r0.energy.digital.total;
   for (const q of p.points) {
     rows.push(['mixed', q.budget, q.accuracy, q.energy, q.ratio, q.saving, q.analogChannels, q.digitalChannels, q.met, q.systemEnergy].join(','));
-    if (q.random) rows.push([`random-mean-of-${q.random.draws}`, q.budget, q.random.accuracyMean, q.random.energy, q.random.energy / eD, 1 - q.random.energy / eD, q.analogChannels, q.digitalChannels, '', ''].join(','));
+    for (const [name, v] of [['random', q.random], ['budget-random', q.budgetRandom]] as const) {
+      if (v) rows.push([`${name}-mean-of-${v.draws}`, q.budget, v.accuracyMean, v.energy, v.energy / eD, 1 - v.energy / eD, v.analogChannels, v.digitalChannels, '', ''].join(','));
+    }
     for (const [h, v] of Object.entries(q.heuristics ?? {})) rows.push([h, q.budget, v.accuracy, v.energy, v.energy / eD, 1 - v.energy / eD, q.analogChannels, q.digitalChannels, '', ''].join(','));
   }
   const total = r0.assignment.sites.reduce((a, s) => a + s.channels, 0);
@@ -108,17 +132,18 @@ export function paretoSvg(p: ParetoResult): string {
     yLabel: 'test accuracy (%)',
     series: [
       { name: 'mixed (budgets)', x: pts.map((q) => q.energy * 1e12), y: pts.map((q) => q.accuracy * 100) },
-      ...(pts.every((q) => q.random)
-        ? [
-            {
-              name: `random assignment, same counts (mean +- sd of ${pts[0]!.random!.draws})`,
-              x: pts.map((q) => q.random!.energy * 1e12),
-              y: pts.map((q) => q.random!.accuracyMean * 100),
-              yErr: pts.map((q) => q.random!.accuracySd * 100),
-              dashed: true,
-            },
-          ]
-        : []),
+      ...([
+        ['random', 'random assignment, same per-site counts'],
+        ['budgetRandom', 'random assignment, same budget'],
+      ] as const)
+        .filter(([k]) => pts.every((q) => q[k]))
+        .map(([k, label]) => ({
+          name: `${label} (mean +- sd of ${pts[0]![k]!.draws})`,
+          x: pts.map((q) => q[k]!.energy * 1e12),
+          y: pts.map((q) => q[k]!.accuracyMean * 100),
+          yErr: pts.map((q) => q[k]!.accuracySd * 100),
+          dashed: true,
+        })),
       ...Object.keys(pts[0]?.heuristics ?? {})
         .filter((h) => pts.every((q) => q.heuristics?.[h]))
         .map((h) => ({ name: `${h} heuristic`, x: pts.map((q) => q.heuristics![h]!.energy * 1e12), y: pts.map((q) => q.heuristics![h]!.accuracy * 100), dashed: true })),

@@ -1,6 +1,6 @@
 /** The result of a mix run (MixResult), assembled from the phase states and evaluations of its chains. */
 import { baselineSummary, type BaselineSummary } from './baselines.ts';
-import type { RunContext } from './context.ts';
+import { baselineKind, type RunContext } from './context.ts';
 import { energyReport, type EnergyReport } from './energy.ts';
 import type { MixOptions } from './options.ts';
 import type { Pretrained } from './phases.ts';
@@ -100,7 +100,7 @@ export function assembleResult(ctx: RunContext, p: Pretrained, parts: RunParts):
       bases.map((b) => {
         const e = energyReport(em, hw, b.assignment);
         const analogChannels = b.assignment.map((a) => a.flatMap((v, c) => (v ? [c] : [])));
-        const kind = b.name.startsWith('random-') ? 'random' : b.name;
+        const kind = baselineKind(b.name);
         return { name: b.name, kind, accuracy: b.ev.accuracy, energy: e.total, saving: 1 - e.total / eD.total, analogChannels, mask: b.ev.correctMask };
       }),
       evM.correctMask,

@@ -6,6 +6,7 @@
  * split (McNemar's exact test), which is how "p pooled over seeds" is meant here.
  */
 import { ConfigError } from '../core/errors.ts';
+import { isRandomKind } from './context.ts';
 import type { MixResult } from './run.ts';
 import { mcnemarCounts, meanSd } from './stats.ts';
 
@@ -62,11 +63,15 @@ export function summariseSeeds(runs: readonly MixResult[]): SeedsSummary {
   };
   pool('digital', (r) => [r.comparison.mixedVsDigital]);
   pool('analog', (r) => [r.comparison.mixedVsAnalog]);
-  if (runs.every((r) => r.baselines.random)) {
-    accuracy.random = spread(runs.map((r) => r.baselines.random!.accuracyMean));
-    pool('random', (r) => r.baselines.runs.filter((b) => b.kind === 'random').map((b) => b.comparison));
+  for (const [kind, of] of [
+    ['random', (r: MixResult) => r.baselines.random],
+    ['budget-random', (r: MixResult) => r.baselines.budgetRandom],
+  ] as const) {
+    if (!runs.every(of)) continue;
+    accuracy[kind] = spread(runs.map((r) => of(r)!.accuracyMean));
+    pool(kind, (r) => r.baselines.runs.filter((b) => b.kind === kind).map((b) => b.comparison));
   }
-  const heuristics = [...new Set(runs.flatMap((r) => r.baselines.runs.filter((b) => b.kind !== 'random').map((b) => b.name)))];
+  const heuristics = [...new Set(runs.flatMap((r) => r.baselines.runs.filter((b) => !isRandomKind(b.kind)).map((b) => b.name)))];
   for (const h of heuristics) {
     const of = (r: MixResult) => r.baselines.runs.find((b) => b.name === h);
     if (!runs.every(of)) continue;

@@ -19,7 +19,7 @@ export const KIND_FIELDS: Record<SweepKind, readonly string[]> = {
     'data', 'nTest', 'hidden', 'budget', 'granularity', 'fn', 'analogBits', 'digitalBits', 'readoutBits', 'cell', 'adc',
     'digital', 'variation', 'poolSize', 'photonic', 'photonicPreset', 'phaseBits', 'phaseNoise', 'gammaError',
     'photonicSamples', 'pretrainEpochs', 'searchEpochs', 'finetuneEpochs', 'batchSize', 'lr', 'finetuneLr', 'logitLr',
-    'lambda', 'tauStart', 'tauEnd', 'logitInit', 'percentile', 'model', 'nTrain', 'randomBaselines', 'heuristics', 'baselineInit',
+    'lambda', 'tauStart', 'tauEnd', 'logitInit', 'percentile', 'model', 'nTrain', 'randomBaselines', 'randomKinds', 'heuristics', 'baselineInit',
     'batchNorm', 'pooling',
   ],
   // compareUnit's options; the repeat seed draws the column's device-variation instance when variation is on

@@ -5,7 +5,7 @@ import { makeManifest } from '../../core/io.ts';
 import { acquireRunLock } from '../../core/lock.ts';
 import { formatQuantity } from '../../core/units.ts';
 import { ACTIVATION_NAMES } from '../../units/activations.ts';
-import { BASELINE_INITS, HEURISTICS, MODEL_NAMES, MODEL_SCHEDULES, type MixOptions, PHASES, parseSeeds, summariseSeeds, type Phase, type MixResult, type RunHooks, budgetTag } from '../../mixer/index.ts';
+import { BASELINE_INITS, HEURISTICS, RANDOM_KINDS, type RandomKind, MODEL_NAMES, MODEL_SCHEDULES, type MixOptions, PHASES, parseSeeds, summariseSeeds, type Phase, type MixResult, type RunHooks, budgetTag } from '../../mixer/index.ts';
 import { runMixParallel } from '../../mixer/worker.ts';
 import { UNIT_RULES } from '../json-units.ts';
 import { type GlobalArgs, Progress, printJson, say, table, writeJsonFile } from '../util.ts';
@@ -47,6 +47,7 @@ export interface MixArgs extends GlobalArgs {
   pooling?: string;
   'baseline-init'?: string;
   baselines?: number;
+  random?: string;
   heuristics?: string;
   seeds?: string;
 }
@@ -67,7 +68,8 @@ export function mixOptionsBuilder<T>(y: Argv<T>): Argv<T> {
     .option('batch-norm', { type: 'string', describe: 'CNN: batch norm after every convolution, folded into the core\'s output scaling at inference: on|off (default off)' })
     .option('pooling', { type: 'string', describe: 'CNN: pooling after the first two sites: max|avg (default max)' })
     .option('act', { type: 'string', describe: `activation of every site, through both paths: ${ACTIVATION_NAMES.join(', ')} (default relu)` })
-    .option('baselines', { type: 'number', describe: 'seeded random assignments at the searched analog-channel count, fine-tuned and tested against the search (mix default 3; pareto default 0)' })
+    .option('baselines', { type: 'number', describe: 'seeded random assignments of each --random kind, fine-tuned and tested against the search (mix default 3; pareto default 0)' })
+    .option('random', { type: 'string', describe: `random baseline kinds: site (the searched analog-channel count of every site, channels drawn at random) and/or budget (channels of all sites in random order until the budget is met), e.g. site,budget, or none (default site)` })
     .option('heuristics', { type: 'string', describe: `heuristic baseline assignments: ${HEURISTICS.join(',')} or none (mix default both; pareto: both when --baselines is given)` })
     .option('baseline-init', { type: 'string', describe: `where the baselines' fine-tuning starts: pretrained (searchEpochs + finetuneEpochs from the pretrained weights, like the digital and analog networks) or search (finetuneEpochs from the search's final weights, like the mixed network: the same start and epochs, only the assignment differs); default search` })
     .option('hidden', { type: 'string', describe: 'hidden layer widths, e.g. 128 or 128,64 (default 128)' })
@@ -120,6 +122,12 @@ export function mixOptionsFromArgs(a: MixArgs): Partial<MixOptions> {
     const bad = heuristics.find((h) => !(HEURISTICS as readonly string[]).includes(h));
     if (bad !== undefined || new Set(heuristics).size !== heuristics.length) throw new UsageArgError('heuristics', `distinct names of ${HEURISTICS.join(', ')}, or none`, a.heuristics);
   }
+  let randomKinds: RandomKind[] | undefined;
+  if (a.random !== undefined) {
+    randomKinds = String(a.random) === 'none' ? [] : (String(a.random).split(',').map((h) => h.trim()) as RandomKind[]);
+    const bad = randomKinds.find((k) => !(RANDOM_KINDS as readonly string[]).includes(k));
+    if (bad !== undefined || new Set(randomKinds).size !== randomKinds.length) throw new UsageArgError('random', `distinct names of ${RANDOM_KINDS.join(', ')}, or none`, a.random);
+  }
   if (a.baselines !== undefined && !(Number.isInteger(a.baselines) && a.baselines >= 0 && a.baselines <= 32)) throw new UsageArgError('baselines', 'an integer in 0..32', a.baselines);
   if (a.model !== undefined && !(MODEL_NAMES as readonly string[]).includes(a.model)) throw new UsageArgError('model', MODEL_NAMES.join(', '), a.model);
   if (a.act !== undefined && !ACTIVATION_NAMES.includes(a.act)) throw new UsageArgError('act', ACTIVATION_NAMES.join(', '), a.act);
@@ -133,6 +141,7 @@ export function mixOptionsFromArgs(a: MixArgs): Partial<MixOptions> {
     pooling: a.pooling as 'max' | 'avg' | undefined,
     fn: a.act,
     randomBaselines: a.baselines,
+    randomKinds,
     heuristics,
     baselineInit: baselineInit as MixOptions['baselineInit'] | undefined,
     budget: a.budget,

@@ -71,9 +71,9 @@ export const paretoCommand: CommandModule<GlobalArgs, ParetoArgs> = {
         [
           ...p.points.flatMap((q) => [
             [`mixed ${q.budget}`, `${(100 * q.accuracy).toFixed(2)} %`, J(q.energy), `${(100 * q.saving).toFixed(1)} %`, `${q.analogChannels}/${q.digitalChannels}`],
-            ...(q.random
-              ? [[`  random x${q.random.draws}`, `${(100 * q.random.accuracyMean).toFixed(2)} +- ${(100 * q.random.accuracySd).toFixed(2)} %`, J(q.random.energy), `p ${q.random.pValue.toPrecision(3)}`, '']]
-              : []),
+            ...([['random', q.random], ['budget-random', q.budgetRandom]] as const).flatMap(([name, v]) =>
+              v ? [[`  ${name} x${v.draws}`, `${(100 * v.accuracyMean).toFixed(2)} +- ${(100 * v.accuracySd).toFixed(2)} %`, J(v.energy), `p ${v.pValue.toPrecision(3)}`, `${v.analogChannels.toFixed(0)}/${v.digitalChannels.toFixed(0)}`]] : [],
+            ),
             ...Object.entries(q.heuristics ?? {}).map(([h, v]) => [`  ${h}`, `${(100 * v.accuracy).toFixed(2)} %`, J(v.energy), `p ${v.pValue.toPrecision(3)}`, '']),
           ]),
           ['all-digital', `${(100 * p.digital.accuracy).toFixed(2)} %`, J(p.digital.energy), '0 %', ''],
