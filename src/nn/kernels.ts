@@ -75,21 +75,20 @@ function endInside(kx: number, g: ConvGeometry): number {
  * im2col for a batch, one [C k k, OH OW] matrix per sample, the samples one after another (entry
  * s C k k OH OW + ((c k + ky) k + kx) OH OW + oy OW + ox): the window entries of every output
  * position, zero outside the image. Sample s's convolution is then one product W^T (OC x C k k) times
- * its block, which lands directly in NCHW (OC x OH OW).
+ * its block, which lands directly in NCHW (OC x OH OW). Sample and channel are the outer loops, so
+ * the k k rows written from one input plane follow each other and the plane stays in cache.
  */
 export function im2col(x: Float64Array, batch: number, g: ConvGeometry, cols: Float64Array): Float64Array {
   const { channels: C, height: H, width: W, kernel: K, stride: S, padding: P, outHeight: OH, outWidth: OW } = g;
-  const sampleIn = C * H * W;
+  const plane = H * W;
   const pos = OH * OW;
-  const block = C * K * K * pos;
-  for (let c = 0, r = 0; c < C; c++) {
-    for (let ky = 0; ky < K; ky++) {
-      for (let kx = 0; kx < K; kx++, r++) {
-        const lo = firstInside(kx, g);
-        const hi = endInside(kx, g);
-        for (let s = 0; s < batch; s++) {
-          const xc = s * sampleIn + c * H * W;
-          let o = s * block + r * pos;
+  for (let s = 0, o = 0; s < batch; s++) {
+    for (let c = 0; c < C; c++) {
+      const xc = (s * C + c) * plane;
+      for (let ky = 0; ky < K; ky++) {
+        for (let kx = 0; kx < K; kx++) {
+          const lo = firstInside(kx, g);
+          const hi = endInside(kx, g);
           for (let oy = 0; oy < OH; oy++, o += OW) {
             const iy = oy * S - P + ky;
             // plain loops: the runs are a few dozen values, where subarray + set or fill cost more
@@ -110,21 +109,21 @@ export function im2col(x: Float64Array, batch: number, g: ConvGeometry, cols: Fl
   return cols;
 }
 
-/** Adjoint of im2col (the same per-sample [C k k, OH OW] blocks): scatter-add the column gradients into an NCHW batch gradient `dx`. */
+/**
+ * Adjoint of im2col (the same per-sample [C k k, OH OW] blocks): scatter-add the column gradients into
+ * an NCHW batch gradient `dx`, one input plane at a time (its k k rows of columns in turn, the plane in cache).
+ */
 export function col2im(cols: Float64Array, batch: number, g: ConvGeometry, dx: Float64Array): Float64Array {
   const { channels: C, height: H, width: W, kernel: K, stride: S, padding: P, outHeight: OH, outWidth: OW } = g;
-  const sampleIn = C * H * W;
-  const pos = OH * OW;
-  const block = C * K * K * pos;
-  dx.fill(0, 0, batch * sampleIn);
-  for (let c = 0, r = 0; c < C; c++) {
-    for (let ky = 0; ky < K; ky++) {
-      for (let kx = 0; kx < K; kx++, r++) {
-        const lo = firstInside(kx, g);
-        const hi = endInside(kx, g);
-        for (let s = 0; s < batch; s++) {
-          const xc = s * sampleIn + c * H * W;
-          let o = s * block + r * pos;
+  const plane = H * W;
+  dx.fill(0, 0, batch * C * plane);
+  for (let s = 0, o = 0; s < batch; s++) {
+    for (let c = 0; c < C; c++) {
+      const xc = (s * C + c) * plane;
+      for (let ky = 0; ky < K; ky++) {
+        for (let kx = 0; kx < K; kx++) {
+          const lo = firstInside(kx, g);
+          const hi = endInside(kx, g);
           for (let oy = 0; oy < OH; oy++, o += OW) {
             const iy = oy * S - P + ky;
             if (iy < 0 || iy >= H) continue;
