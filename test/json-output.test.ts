@@ -119,8 +119,8 @@ describe('JSON output', () => {
     expect(mix.energy.mixed.totalJ).toBeLessThanOrEqual(mix.energy.digital.totalJ);
     const dir = mkdtempSync(join(tmpdir(), 'fm-json-pareto-'));
     const par = json('pareto', ['pareto', '--budgets', '0.4', '--out', dir, '--baselines', '1', '--heuristics', 'variance', ...TINY_MIX]);
-    expect(par.points[0].random.draws).toBe(1);
-    expect(mix.baselines.runs.map((b: { name: string }) => b.name)).toEqual(['random-1', 'random-2', 'random-3', 'sensitivity', 'variance']);
+    expect(par.points[0].budgetRandom.draws).toBe(1);
+    expect(mix.baselines.runs.map((b: { name: string }) => b.name)).toEqual(['budget-random-1', 'budget-random-2', 'budget-random-3', 'sensitivity', 'variance']);
     const seeds = json('mix', ['mix', '--seeds', '1,2', '--baselines', '1', '--heuristics', 'none', ...TINY_MIX]);
     expect(seeds.summary.accuracy.mixed.values).toHaveLength(2);
   }, 400_000);

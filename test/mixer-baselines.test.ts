@@ -30,6 +30,7 @@ const opts = {
   seed: 5,
   nTest: 60,
   randomBaselines: 3,
+  randomKinds: ['site'] as const,
 };
 const out = join(dir, 'run');
 // the first run starts its baselines from the pretrained weights; the 'search' start (the default) reuses its other phases below

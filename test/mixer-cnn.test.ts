@@ -50,7 +50,7 @@ describe('mix --model cnn', () => {
   });
 
   it('cnn-small on digits: photonic energy = positions x B k bits E_mod; A/D energy = readout + sum C S E_digital', () => {
-    const r = runMix({ model: 'cnn-small', nTrain: 256, nTest: 64, pretrainEpochs: 1, searchEpochs: 1, finetuneEpochs: 1, randomBaselines: 1, heuristics: [] }).result!;
+    const r = runMix({ model: 'cnn-small', nTrain: 256, nTest: 64, pretrainEpochs: 1, searchEpochs: 1, finetuneEpochs: 1, randomBaselines: 1, randomKinds: ['site', 'budget'], heuristics: [] }).result!;
     expect(r.data.train).toBe(256);
     expect(r.accuracy.float).toBeGreaterThan(0.2); // 10 classes: above chance after one epoch on 256 digits
     const preset = JSON.parse(readFileSync(join(ROOT, 'devices', 'photonic-core-default.json'), 'utf8'));
@@ -76,6 +76,10 @@ describe('mix --model cnn', () => {
     expect(r.energy.digital.total / (10 * eRead + 16 * (784 + 196 + 49) * eDig)).toBeCloseTo(1, 12);
     expect(r.saving).toBeGreaterThanOrEqual(0.6 - 1e-9); // budget 0.4 met
     expect(r.baselines.runs[0]!.analogChannels.map((c) => c.length)).toEqual(r.assignment.sites.map((s) => s.analog));
+    // the budget draw: at the budget, and short of it by less than one first-site channel (784 positions of the digital path)
+    const br = r.baselines.runs.find((b) => b.kind === 'budget-random')!;
+    expect(1 - br.saving).toBeLessThanOrEqual(0.4 + 1e-9);
+    expect(1 - br.saving).toBeGreaterThan(0.4 - (784 * eDig) / r.energy.digital.total);
   }, 120_000);
 });
 
@@ -138,10 +142,10 @@ describe('training subset, activations, seeds', () => {
     const m = (runs[0]!.accuracy.mixed + runs[1]!.accuracy.mixed) / 2;
     expect(s.accuracy.mixed!.mean).toBeCloseTo(m, 14);
     expect(s.accuracy.mixed!.sd).toBeCloseTo(Math.abs(runs[0]!.accuracy.mixed - runs[1]!.accuracy.mixed) / Math.SQRT2, 14);
-    expect(s.accuracy.random!.values).toEqual(runs.map((r) => r.baselines.random!.accuracyMean));
+    expect(s.accuracy['budget-random']!.values).toEqual(runs.map((r) => r.baselines.budgetRandom!.accuracyMean));
     const sum = (f: (r: MixResult) => number) => runs.reduce((a, r) => a + f(r), 0);
     expect(s.comparison.analog!.onlyA).toBe(sum((r) => r.comparison.mixedVsAnalog.onlyA));
-    expect(s.comparison.random!.onlyB).toBe(sum((r) => r.baselines.random!.comparison.onlyB));
+    expect(s.comparison['budget-random']!.onlyB).toBe(sum((r) => r.baselines.budgetRandom!.comparison.onlyB));
     expect(s.comparison.variance!.onlyA).toBe(sum((r) => r.baselines.runs.find((b) => b.name === 'variance')!.comparison.onlyA));
   });
 

@@ -51,7 +51,7 @@ describe('mix on worker threads', () => {
     const first = await runMixParallel(opts, { threads: 2, outDir: out });
     expect(JSON.stringify(first.result)).toBe(sequential);
     const files = mtimes(out);
-    const baselines = ['random-1', 'random-2', 'random-3', 'sensitivity', 'variance'].flatMap((b) => [`baseline-${b}-from-search-b0.4`, `eval-baseline-${b}-from-search-b0.4`]);
+    const baselines = ['budget-random-1', 'budget-random-2', 'budget-random-3', 'sensitivity', 'variance'].flatMap((b) => [`baseline-${b}-from-search-b0.4`, `eval-baseline-${b}-from-search-b0.4`]);
     for (const f of ['pretrain', 'digital', 'analog', 'search-b0.4', 'mixed-b0.4', 'eval-digital', 'eval-analog', 'eval-mixed-b0.4', 'eval-float', 'baseline-scores', ...baselines]) {
       expect(files.has(`${f}.ckpt.json`), f).toBe(true);
     }
@@ -71,7 +71,7 @@ describe('mix on worker threads', () => {
     const lines2: string[] = [];
     const resumed = await runMixParallel(opts, { threads: 2, outDir: out2, log: (l) => lines2.push(l) });
     expect(JSON.stringify(resumed.result)).toBe(sequential);
-    const baselinePhases = ['random-1', 'random-2', 'random-3', 'sensitivity', 'variance'].map((b) => `baseline-${b}-from-search-b0.4`);
+    const baselinePhases = ['budget-random-1', 'budget-random-2', 'budget-random-3', 'sensitivity', 'variance'].map((b) => `baseline-${b}-from-search-b0.4`);
     expect(lines2.map((l) => l.split(':')[0]).sort()).toEqual(['accuracy', 'analog', ...baselinePhases, 'baselines', 'mixed-b0.4']);
     for (const f of ['pretrain', 'digital', 'search-b0.4']) expect(mtimes(out2).get(`${f}.ckpt.json`)).toBe(before.get(`${f}.ckpt.json`));
     expect(existsSync(join(out2, 'eval-analog.ckpt.json'))).toBe(true);

@@ -147,7 +147,7 @@ export const DEFAULT_MIX_OPTIONS: MixOptions = {
   logitInit: 0,
   percentile: 99.5,
   randomBaselines: 3,
-  randomKinds: ['site'],
+  randomKinds: ['budget'],
   heuristics: HEURISTICS,
   baselineInit: 'search',
 };

@@ -69,7 +69,7 @@ export function mixOptionsBuilder<T>(y: Argv<T>): Argv<T> {
     .option('pooling', { type: 'string', describe: 'CNN: pooling after the first two sites: max|avg (default max)' })
     .option('act', { type: 'string', describe: `activation of every site, through both paths: ${ACTIVATION_NAMES.join(', ')} (default relu)` })
     .option('baselines', { type: 'number', describe: 'seeded random assignments of each --random kind, fine-tuned and tested against the search (mix default 3; pareto default 0)' })
-    .option('random', { type: 'string', describe: `random baseline kinds: site (the searched analog-channel count of every site, channels drawn at random) and/or budget (channels of all sites in random order until the budget is met), e.g. site,budget, or none (default site)` })
+    .option('random', { type: 'string', describe: `random baseline kinds: site (the searched analog-channel count of every site, channels drawn at random) and/or budget (channels of all sites in random order until the budget is met), e.g. site,budget, or none (default budget)` })
     .option('heuristics', { type: 'string', describe: `heuristic baseline assignments: ${HEURISTICS.join(',')} or none (mix default both; pareto: both when --baselines is given)` })
     .option('baseline-init', { type: 'string', describe: `where the baselines' fine-tuning starts: pretrained (searchEpochs + finetuneEpochs from the pretrained weights, like the digital and analog networks) or search (finetuneEpochs from the search's final weights, like the mixed network: the same start and epochs, only the assignment differs); default search` })
     .option('hidden', { type: 'string', describe: 'hidden layer widths, e.g. 128 or 128,64 (default 128)' })
