@@ -9,7 +9,7 @@ import { stream } from '../core/rng.ts';
 import type { Dataset } from '../data/index.ts';
 import { softmaxCrossEntropy } from '../nn/loss.ts';
 import type { ModelState } from '../nn/sequential.ts';
-import { baselineKind, isRandomKind, type RunContext } from './context.ts';
+import { baselineKind, type RunContext } from './context.ts';
 import { hardAssignment } from './energy.ts';
 import type { Net } from './models.ts';
 import { evaluateNetwork, finetunePhase, gatesOf, type Pretrained } from './phases.ts';
@@ -142,7 +142,7 @@ function baselineAssignment(ctx: RunContext, p: Pretrained, name: string, srch: 
     const C = a.length;
     const count = a.reduce((x, v) => x + v, 0);
     const order = Array.from({ length: C }, (_v, c) => c);
-    if (isRandomKind(baselineKind(name))) {
+    if (baselineKind(name) === 'random') {
       const idx = Int32Array.from(order);
       stream(ctx.o.seed, 'baseline', ctx.tag, name, k).shuffle(idx);
       order.splice(0, C, ...idx);
