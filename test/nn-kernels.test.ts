@@ -6,6 +6,7 @@ import {
   convOutSize,
   im2col,
   matmul,
+  MaxPool2d,
   matmulTA,
   matmulTB,
   transpose,
@@ -95,6 +96,10 @@ describe('im2col / col2im', () => {
     { channels: 2, height: 6, width: 7, kernel: 3, stride: 2, padding: 1 },
     { channels: 1, height: 5, width: 3, kernel: 5, stride: 1, padding: 2 },
     { channels: 2, height: 9, width: 8, kernel: 3, stride: 3, padding: 2 },
+    // 'same' stride-1 geometries take the run-wise paths (the cnn preset's: 3 x 3, padding 1)
+    { channels: 3, height: 7, width: 7, kernel: 3, stride: 1, padding: 1 },
+    { channels: 1, height: 2, width: 6, kernel: 3, stride: 1, padding: 1 },
+    { channels: 2, height: 4, width: 4, kernel: 1, stride: 1, padding: 0 },
   ];
   for (const c of cases) {
     const g: ConvGeometry = {
@@ -124,12 +129,70 @@ describe('im2col / col2im', () => {
                 }
       // <im2col(x), y> = <x, col2im(y)>
       const y = rand(rows * rowLen);
-      const back = col2im(y, batch, g, new Float64Array(x.length));
+      // col2im against a direct scatter, in the same tap order (so the sums agree to the bit)
+      const direct = new Float64Array(x.length);
+      for (let s = 0; s < batch; s++)
+        for (let ch = 0; ch < c.channels; ch++)
+          for (let ky = 0; ky < c.kernel; ky++)
+            for (let kx = 0; kx < c.kernel; kx++)
+              for (let oy = 0; oy < g.outHeight; oy++)
+                for (let ox = 0; ox < g.outWidth; ox++) {
+                  const iy = oy * c.stride - c.padding + ky;
+                  const ix = ox * c.stride - c.padding + kx;
+                  if (iy < 0 || iy >= c.height || ix < 0 || ix >= c.width) continue;
+                  const i = ((s * c.channels + ch) * c.height + iy) * c.width + ix;
+                  direct[i] = direct[i]! + y[s * rowLen * npos + ((ch * c.kernel + ky) * c.kernel + kx) * npos + oy * g.outWidth + ox]!;
+                }
+      const back = col2im(y.slice(), batch, g, new Float64Array(x.length));
+      expect(Array.from(back)).toEqual(Array.from(direct));
       let lhs = 0;
       let rhs = 0;
       for (let i = 0; i < y.length; i++) lhs += cols[i]! * y[i]!;
       for (let i = 0; i < x.length; i++) rhs += x[i]! * back[i]!;
       expect(lhs).toBeCloseTo(rhs, 10);
+    });
+  }
+});
+
+describe('max pooling', () => {
+  // [channels, height, width, kernel, stride]: the 2 x 2 windows take their own path
+  const cases: Array<[number, number, number, number, number]> = [
+    [2, 4, 6, 2, 2],
+    [1, 5, 5, 2, 1],
+    [2, 7, 7, 3, 2],
+    [1, 6, 6, 3, 3],
+  ];
+  for (const [C, H, W, k, st] of cases) {
+    it(`${k} x ${k} stride ${st} on ${C} x ${H} x ${W}: the window maxima, gradients to the first maximum on ties`, () => {
+      const batch = 2;
+      // values on a coarse grid so that windows hold ties; one window gets -Infinity throughout
+      const x = Float64Array.from(rand(batch * C * H * W), (v) => Math.round(v * 2) / 2);
+      for (let ky = 0; ky < k; ky++) for (let kx = 0; kx < k; kx++) x[ky * W + kx] = -Infinity;
+      const pool = new MaxPool2d('p', [C, H, W], k, st);
+      const y = pool.forward(x, batch, { training: true });
+      const OH = convOutSize(H, k, st, 0);
+      const OW = convOutSize(W, k, st, 0);
+      const dy = rand(batch * C * OH * OW);
+      const dx = pool.backward(dy, batch, { needInputGrad: true });
+      const want = new Float64Array(x.length);
+      for (let p = 0; p < batch * C; p++)
+        for (let oy = 0; oy < OH; oy++)
+          for (let ox = 0; ox < OW; ox++) {
+            let best = -Infinity;
+            let bi = p * H * W + oy * st * W + ox * st;
+            for (let ky = 0; ky < k; ky++)
+              for (let kx = 0; kx < k; kx++) {
+                const i = p * H * W + (oy * st + ky) * W + ox * st + kx;
+                if (x[i]! > best) {
+                  best = x[i]!;
+                  bi = i;
+                }
+              }
+            const o = (p * OH + oy) * OW + ox;
+            expect(y[o]).toBe(best);
+            want[bi] = want[bi]! + dy[o]!;
+          }
+      expect(Array.from(dx)).toEqual(Array.from(want));
     });
   }
 });

@@ -72,21 +72,83 @@ function endInside(kx: number, g: ConvGeometry): number {
 }
 
 /**
+ * A 'same' convolution with stride 1 (output the size of the input): an output offset oy OW + ox and
+ * its window entry (oy + ky - P) W + ox + kx - P are a fixed shift apart, so one kernel tap's row of
+ * columns is one contiguous run of the input plane, apart from the entries that wrap round a row edge.
+ */
+function isSameStride1(g: ConvGeometry): boolean {
+  return g.stride === 1 && g.outHeight === g.height && g.outWidth === g.width;
+}
+
+/**
+ * For kernel tap (ky, kx) of a same-stride-1 geometry: the offsets [a, b) within a row of columns from
+ * its first to its last entry inside the image, the input shift (window entry = offset + shift), the
+ * output rows [oyLo, oyHi) inside the image and the inside columns [lo, hi). Entries of rows inside
+ * [a, b) with ox < lo or ox >= hi wrap round a row edge (they are padding).
+ */
+interface TapRun {
+  a: number;
+  b: number;
+  shift: number;
+  oyLo: number;
+  oyHi: number;
+  lo: number;
+  hi: number;
+}
+function tapRun(ky: number, kx: number, g: ConvGeometry, run: TapRun): TapRun {
+  const dy = ky - g.padding;
+  const dx = kx - g.padding;
+  run.oyLo = Math.max(0, -dy);
+  run.oyHi = Math.min(g.outHeight, g.height - dy);
+  run.lo = firstInside(kx, g);
+  run.hi = endInside(kx, g);
+  const empty = run.oyLo >= run.oyHi || run.lo >= run.hi;
+  run.a = empty ? 0 : run.oyLo * g.outWidth + run.lo;
+  run.b = empty ? 0 : (run.oyHi - 1) * g.outWidth + run.hi;
+  run.shift = dy * g.width + dx;
+  return run;
+}
+
+/** Zeroes the row-edge-wrapping entries of one tap's row of columns (at offset o) between a and b. */
+function zeroWrapped(cols: Float64Array, o: number, r: TapRun, OW: number): void {
+  for (let oy = r.oyLo; oy < r.oyHi; oy++) {
+    const row = o + oy * OW;
+    if (oy > r.oyLo) for (let ox = 0; ox < r.lo; ox++) cols[row + ox] = 0;
+    if (oy < r.oyHi - 1) for (let ox = r.hi; ox < OW; ox++) cols[row + ox] = 0;
+  }
+}
+
+/**
  * im2col for a batch, one [C k k, OH OW] matrix per sample, the samples one after another (entry
  * s C k k OH OW + ((c k + ky) k + kx) OH OW + oy OW + ox): the window entries of every output
  * position, zero outside the image. Sample s's convolution is then one product W^T (OC x C k k) times
  * its block, which lands directly in NCHW (OC x OH OW). Sample and channel are the outer loops, so
- * the k k rows written from one input plane follow each other and the plane stays in cache.
+ * the k k rows written from one input plane follow each other and the plane stays in cache. A 'same'
+ * stride-1 geometry (the cnn preset's) copies each tap's row as one run and then zeroes the entries
+ * that wrap round a row edge (4x faster than row by row on 14 x 14 planes).
  */
 export function im2col(x: Float64Array, batch: number, g: ConvGeometry, cols: Float64Array): Float64Array {
   const { channels: C, height: H, width: W, kernel: K, stride: S, padding: P, outHeight: OH, outWidth: OW } = g;
   const plane = H * W;
   const pos = OH * OW;
+  const same = isSameStride1(g);
+  const run: TapRun = { a: 0, b: 0, shift: 0, oyLo: 0, oyHi: 0, lo: 0, hi: 0 };
   for (let s = 0, o = 0; s < batch; s++) {
     for (let c = 0; c < C; c++) {
       const xc = (s * C + c) * plane;
       for (let ky = 0; ky < K; ky++) {
         for (let kx = 0; kx < K; kx++) {
+          if (same) {
+            // native copy and fill: 3x faster than a loop on runs of ~200 values
+            const r = tapRun(ky, kx, g, run);
+            const src = xc + r.shift;
+            cols.fill(0, o, o + r.a);
+            if (r.b > r.a) cols.set(x.subarray(src + r.a, src + r.b), o + r.a);
+            cols.fill(0, o + r.b, o + pos);
+            zeroWrapped(cols, o, r, OW);
+            o += pos;
+            continue;
+          }
           const lo = firstInside(kx, g);
           const hi = endInside(kx, g);
           for (let oy = 0; oy < OH; oy++, o += OW) {
@@ -111,15 +173,66 @@ export function im2col(x: Float64Array, batch: number, g: ConvGeometry, cols: Fl
 
 /**
  * Adjoint of im2col (the same per-sample [C k k, OH OW] blocks): scatter-add the column gradients into
- * an NCHW batch gradient `dx`, one input plane at a time (its k k rows of columns in turn, the plane in cache).
+ * an NCHW batch gradient `dx`, one input plane at a time (its k k rows of columns in turn, the plane in
+ * cache). On a 'same' stride-1 geometry the entries of `cols` that wrap round a row edge (padding, no
+ * gradient) are first set to zero; then every pixel the k k taps all reach sums them in one pass (tap
+ * order, as the scatter adds them) and only the plane's border goes tap by tap (3x faster on 14 x 14).
  */
 export function col2im(cols: Float64Array, batch: number, g: ConvGeometry, dx: Float64Array): Float64Array {
   const { channels: C, height: H, width: W, kernel: K, stride: S, padding: P, outHeight: OH, outWidth: OW } = g;
   const plane = H * W;
+  const pos = OH * OW;
+  const same = isSameStride1(g);
+  const taps = K * K;
+  // same-stride-1: per tap, its run [a, b) shifted into the plane, and the pixels all taps reach
+  const runs: TapRun[] = [];
+  let inLo = 0;
+  let inHi = plane;
+  if (same) {
+    for (let t = 0; t < taps; t++) {
+      const r = tapRun(Math.floor(t / K), t % K, g, { a: 0, b: 0, shift: 0, oyLo: 0, oyHi: 0, lo: 0, hi: 0 });
+      runs.push(r);
+      inLo = Math.max(inLo, r.a + r.shift);
+      inHi = Math.min(inHi, r.b + r.shift);
+    }
+    if (inHi < inLo) inHi = inLo;
+  }
+  const tapBase = new Int32Array(taps);
   dx.fill(0, 0, batch * C * plane);
   for (let s = 0, o = 0; s < batch; s++) {
     for (let c = 0; c < C; c++) {
       const xc = (s * C + c) * plane;
+      if (same) {
+        for (let t = 0; t < taps; t++) {
+          zeroWrapped(cols, o + t * pos, runs[t]!, OW);
+          tapBase[t] = o + t * pos - runs[t]!.shift;
+        }
+        // the border, tap by tap (pixel i takes entry i - shift of tap t's row)
+        for (let t = 0; t < taps; t++) {
+          const r = runs[t]!;
+          const base = tapBase[t]!;
+          const e1 = Math.min(r.b + r.shift, inLo);
+          for (let i = r.a + r.shift; i < e1; i++) dx[xc + i] = dx[xc + i]! + cols[base + i]!;
+          for (let i = Math.max(r.a + r.shift, inHi); i < r.b + r.shift; i++) dx[xc + i] = dx[xc + i]! + cols[base + i]!;
+        }
+        // the interior: all taps, summed in tap order from zero (3 x 3 kernels spelled out)
+        if (taps === 9) {
+          const b0 = tapBase[0]!, b1 = tapBase[1]!, b2 = tapBase[2]!, b3 = tapBase[3]!, b4 = tapBase[4]!;
+          const b5 = tapBase[5]!, b6 = tapBase[6]!, b7 = tapBase[7]!, b8 = tapBase[8]!;
+          for (let i = inLo; i < inHi; i++) {
+            dx[xc + i] =
+              0 + cols[b0 + i]! + cols[b1 + i]! + cols[b2 + i]! + cols[b3 + i]! + cols[b4 + i]! + cols[b5 + i]! + cols[b6 + i]! + cols[b7 + i]! + cols[b8 + i]!;
+          }
+        } else {
+          for (let i = inLo; i < inHi; i++) {
+            let acc = 0;
+            for (let t = 0; t < taps; t++) acc += cols[tapBase[t]! + i]!;
+            dx[xc + i] = acc;
+          }
+        }
+        o += taps * pos;
+        continue;
+      }
       for (let ky = 0; ky < K; ky++) {
         for (let kx = 0; kx < K; kx++) {
           const lo = firstInside(kx, g);
@@ -158,6 +271,35 @@ export function poolWindowStarts(batch: number, channels: number, height: number
  * output element, the flat input index of the chosen maximum (first one on ties).
  */
 export function maxPoolForward(x: Float64Array, starts: Int32Array, width: number, kernel: number, out: Float64Array, argmax: Int32Array): void {
+  if (kernel === 2) {
+    // the common 2 x 2 window spelled out: the same comparisons in the same order, no inner loops
+    for (let o = 0; o < starts.length; o++) {
+      const i0 = starts[o]!;
+      const i2 = i0 + width;
+      let best = -Infinity;
+      let bi = i0;
+      const v0 = x[i0]!;
+      if (v0 > best) best = v0;
+      const v1 = x[i0 + 1]!;
+      if (v1 > best) {
+        best = v1;
+        bi = i0 + 1;
+      }
+      const v2 = x[i2]!;
+      if (v2 > best) {
+        best = v2;
+        bi = i2;
+      }
+      const v3 = x[i2 + 1]!;
+      if (v3 > best) {
+        best = v3;
+        bi = i2 + 1;
+      }
+      out[o] = best;
+      argmax[o] = bi;
+    }
+    return;
+  }
   for (let o = 0; o < starts.length; o++) {
     const start = starts[o]!;
     let best = -Infinity;

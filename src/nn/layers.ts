@@ -154,12 +154,9 @@ export interface Conv2dOptions {
   readonly weightTransform?: WeightTransform;
 }
 
-/** samples per im2col product of a Conv2d at inference */
-const CONV_INFERENCE_CHUNK = 64;
-
 /**
- * 2-D convolution on NCHW samples via im2col (a [C k k, positions] block per sample, for the whole
- * training batch, in chunks of CONV_INFERENCE_CHUNK samples at inference) and one product per sample,
+ * 2-D convolution on NCHW samples via im2col (a [C k k, positions] block per sample, kept for the
+ * whole training batch, one at a time at inference) and one product per sample,
  * W^T times its block, written straight into the sample's NCHW output. W is a (C * k * k) x
  * outChannels Matrix (fan-in x fan-out, like Dense), so the same weightTransform hook applies.
  */
@@ -227,22 +224,21 @@ export class Conv2d implements Layer {
     const wEff = effectiveWeights(w, this.fanIn, OC, this.weightTransform, opts.training, this.name);
     const F = this.fanIn;
     const out = this.outSize;
-    // training keeps the batch's columns for backward; inference goes through them a few samples at a
-    // time (an evaluation batch of 500 digits would otherwise need 450 MB of columns for the second
-    // convolution of the cnn preset)
-    const chunk = opts.training ? batch : Math.min(batch, CONV_INFERENCE_CHUNK);
+    // training keeps the batch's columns for backward; inference reuses one sample's block (an
+    // evaluation batch of 500 digits would otherwise need 450 MB of columns for the second convolution
+    // of the cnn preset). Each sample's block is built right before its product, which then reads it
+    // from cache.
+    const block = F * P;
+    const cols = this.colsBuf.get(opts.training ? batch * block : block);
     const y = this.yBuf.get(batch * out);
     const bias = this.b;
-    let cols = this.cols;
-    for (let s0 = 0; s0 < batch; s0 += chunk) {
-      const b = Math.min(chunk, batch - s0);
-      cols = im2col(x.subarray(s0 * this.inSize, (s0 + b) * this.inSize), b, g, this.colsBuf.get(b * P * F));
-      for (let s = 0; s < b; s++) {
-        // y_s (OC x P, NCHW) = W^T (OC x F) cols_s (F x P), each channel's row starting from its bias
-        const ys = y.subarray((s0 + s) * out, (s0 + s + 1) * out);
-        if (bias) for (let c = 0; c < OC; c++) ys.fill(bias[c]!, c * P, (c + 1) * P);
-        matmulTA(wEff, cols.subarray(s * F * P, (s + 1) * F * P), ys, OC, F, P, bias !== undefined);
-      }
+    for (let s = 0; s < batch; s++) {
+      const cs = opts.training ? cols.subarray(s * block, (s + 1) * block) : cols.subarray(0, block);
+      im2col(x.subarray(s * this.inSize, (s + 1) * this.inSize), 1, g, cs);
+      // y_s (OC x P, NCHW) = W^T (OC x F) cols_s (F x P), each channel's row starting from its bias
+      const ys = y.subarray(s * out, (s + 1) * out);
+      if (bias) for (let c = 0; c < OC; c++) ys.fill(bias[c]!, c * P, (c + 1) * P);
+      matmulTA(wEff, cs, ys, OC, F, P, bias !== undefined);
     }
     if (opts.training) {
       this.cols = cols;
@@ -267,12 +263,14 @@ export class Conv2d implements Layer {
       for (let s = 0; s < batch; s++) for (let c = 0; c < OC; c++) db[c] = db[c]! + rangeSum(dy, s * out + c * P, P);
     }
     if (!opts.needInputGrad) return new Float64Array(0);
-    // dcols_s (F x P) = W (F x OC) dy_s (OC x P)
-    const dcols = this.dcolsBuf.get(F * P * batch);
+    // dcols_s (F x P) = W (F x OC) dy_s (OC x P), scattered into sample s's dx while still in cache
+    const dcols = this.dcolsBuf.get(F * P);
+    const dx = this.dxBuf.get(batch * this.inSize);
     for (let s = 0; s < batch; s++) {
-      matmul(this.wEff, dy.subarray(s * out, (s + 1) * out), dcols.subarray(s * F * P, (s + 1) * F * P), F, OC, P);
+      matmul(this.wEff, dy.subarray(s * out, (s + 1) * out), dcols, F, OC, P);
+      col2im(dcols, 1, g, dx.subarray(s * this.inSize, (s + 1) * this.inSize));
     }
-    return col2im(dcols, batch, g, this.dxBuf.get(batch * this.inSize));
+    return dx;
   }
 
   params(): Param[] {
