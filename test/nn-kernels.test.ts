@@ -88,6 +88,27 @@ describe('matrix kernels vs a naive triple loop', () => {
   });
 });
 
+/**
+ * Every entry of a batch's im2col blocks, sample, channel, tap (ky, kx), then output row and column:
+ * its index in the blocks (sample s's block, row (ch k + ky) k + kx, column oy OW + ox) and the index
+ * of the input value it holds (-1 on the padding).
+ */
+function windowEntries(batch: number, g: ConvGeometry, visit: (xi: number, ci: number) => void): void {
+  const { channels: C, height: H, width: W, kernel: K, stride: S, padding: P, outHeight: OH, outWidth: OW } = g;
+  const npos = OH * OW;
+  for (let s = 0; s < batch; s++)
+    for (let ch = 0; ch < C; ch++)
+      for (let ky = 0; ky < K; ky++)
+        for (let kx = 0; kx < K; kx++)
+          for (let oy = 0; oy < OH; oy++)
+            for (let ox = 0; ox < OW; ox++) {
+              const iy = oy * S - P + ky;
+              const ix = ox * S - P + kx;
+              const inside = iy >= 0 && iy < H && ix >= 0 && ix < W;
+              visit(inside ? ((s * C + ch) * H + iy) * W + ix : -1, s * C * K * K * npos + ((ch * K + ky) * K + kx) * npos + oy * OW + ox);
+            }
+}
+
 describe('im2col / col2im', () => {
   const cases: Array<Omit<ConvGeometry, 'outHeight' | 'outWidth'>> = [
     { channels: 2, height: 5, width: 4, kernel: 3, stride: 1, padding: 1 },
@@ -113,36 +134,15 @@ describe('im2col / col2im', () => {
       const rowLen = c.channels * c.kernel * c.kernel;
       const rows = batch * g.outHeight * g.outWidth;
       const cols = im2col(x, batch, g, new Float64Array(rows * rowLen));
-      const npos = g.outHeight * g.outWidth;
-      for (let s = 0; s < batch; s++)
-        for (let oy = 0; oy < g.outHeight; oy++)
-          for (let ox = 0; ox < g.outWidth; ox++)
-            for (let ch = 0; ch < c.channels; ch++)
-              for (let ky = 0; ky < c.kernel; ky++)
-                for (let kx = 0; kx < c.kernel; kx++) {
-                  const iy = oy * c.stride - c.padding + ky;
-                  const ix = ox * c.stride - c.padding + kx;
-                  const inside = iy >= 0 && iy < c.height && ix >= 0 && ix < c.width;
-                  const want = inside ? x[((s * c.channels + ch) * c.height + iy) * c.width + ix]! : 0;
-                  // sample s's block, row (ch k + ky) k + kx, column oy OW + ox
-                  expect(cols[s * rowLen * npos + ((ch * c.kernel + ky) * c.kernel + kx) * npos + oy * g.outWidth + ox]).toBe(want);
-                }
+      // im2col against direct indexing
+      windowEntries(batch, g, (xi, ci) => expect(cols[ci]).toBe(xi >= 0 ? x[xi]! : 0));
       // <im2col(x), y> = <x, col2im(y)>
       const y = rand(rows * rowLen);
       // col2im against a direct scatter, in the same tap order (so the sums agree to the bit)
       const direct = new Float64Array(x.length);
-      for (let s = 0; s < batch; s++)
-        for (let ch = 0; ch < c.channels; ch++)
-          for (let ky = 0; ky < c.kernel; ky++)
-            for (let kx = 0; kx < c.kernel; kx++)
-              for (let oy = 0; oy < g.outHeight; oy++)
-                for (let ox = 0; ox < g.outWidth; ox++) {
-                  const iy = oy * c.stride - c.padding + ky;
-                  const ix = ox * c.stride - c.padding + kx;
-                  if (iy < 0 || iy >= c.height || ix < 0 || ix >= c.width) continue;
-                  const i = ((s * c.channels + ch) * c.height + iy) * c.width + ix;
-                  direct[i] = direct[i]! + y[s * rowLen * npos + ((ch * c.kernel + ky) * c.kernel + kx) * npos + oy * g.outWidth + ox]!;
-                }
+      windowEntries(batch, g, (xi, ci) => {
+        if (xi >= 0) direct[xi] = direct[xi]! + y[ci]!;
+      });
       const back = col2im(y.slice(), batch, g, new Float64Array(x.length));
       expect(Array.from(back)).toEqual(Array.from(direct));
       let lhs = 0;

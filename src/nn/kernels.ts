@@ -87,26 +87,37 @@ function isSameStride1(g: ConvGeometry): boolean {
  * [a, b) with ox < lo or ox >= hi wrap round a row edge (they are padding).
  */
 interface TapRun {
-  a: number;
-  b: number;
-  shift: number;
-  oyLo: number;
-  oyHi: number;
-  lo: number;
-  hi: number;
+  readonly a: number;
+  readonly b: number;
+  readonly shift: number;
+  readonly oyLo: number;
+  readonly oyHi: number;
+  readonly lo: number;
+  readonly hi: number;
 }
-function tapRun(ky: number, kx: number, g: ConvGeometry, run: TapRun): TapRun {
+function tapRun(ky: number, kx: number, g: ConvGeometry): TapRun {
   const dy = ky - g.padding;
   const dx = kx - g.padding;
-  run.oyLo = Math.max(0, -dy);
-  run.oyHi = Math.min(g.outHeight, g.height - dy);
-  run.lo = firstInside(kx, g);
-  run.hi = endInside(kx, g);
-  const empty = run.oyLo >= run.oyHi || run.lo >= run.hi;
-  run.a = empty ? 0 : run.oyLo * g.outWidth + run.lo;
-  run.b = empty ? 0 : (run.oyHi - 1) * g.outWidth + run.hi;
-  run.shift = dy * g.width + dx;
-  return run;
+  const oyLo = Math.max(0, -dy);
+  const oyHi = Math.min(g.outHeight, g.height - dy);
+  const lo = firstInside(kx, g);
+  const hi = endInside(kx, g);
+  const empty = oyLo >= oyHi || lo >= hi;
+  return {
+    a: empty ? 0 : oyLo * g.outWidth + lo,
+    b: empty ? 0 : (oyHi - 1) * g.outWidth + hi,
+    shift: dy * g.width + dx,
+    oyLo,
+    oyHi,
+    lo,
+    hi,
+  };
+}
+
+/** The k k taps' runs (tap t = ky k + kx) of a same-stride-1 geometry, or undefined for any other. */
+function tapRuns(g: ConvGeometry): TapRun[] | undefined {
+  if (!isSameStride1(g)) return undefined;
+  return Array.from({ length: g.kernel * g.kernel }, (_v, t) => tapRun(Math.floor(t / g.kernel), t % g.kernel, g));
 }
 
 /** Zeroes the row-edge-wrapping entries of one tap's row of columns (at offset o) between a and b. */
@@ -131,16 +142,15 @@ export function im2col(x: Float64Array, batch: number, g: ConvGeometry, cols: Fl
   const { channels: C, height: H, width: W, kernel: K, stride: S, padding: P, outHeight: OH, outWidth: OW } = g;
   const plane = H * W;
   const pos = OH * OW;
-  const same = isSameStride1(g);
-  const run: TapRun = { a: 0, b: 0, shift: 0, oyLo: 0, oyHi: 0, lo: 0, hi: 0 };
+  const runs = tapRuns(g);
   for (let s = 0, o = 0; s < batch; s++) {
     for (let c = 0; c < C; c++) {
       const xc = (s * C + c) * plane;
       for (let ky = 0; ky < K; ky++) {
         for (let kx = 0; kx < K; kx++) {
-          if (same) {
+          if (runs) {
             // native copy and fill: 3x faster than a loop on runs of ~200 values
-            const r = tapRun(ky, kx, g, run);
+            const r = runs[ky * K + kx]!;
             const src = xc + r.shift;
             cols.fill(0, o, o + r.a);
             if (r.b > r.a) cols.set(x.subarray(src + r.a, src + r.b), o + r.a);
@@ -182,27 +192,22 @@ export function col2im(cols: Float64Array, batch: number, g: ConvGeometry, dx: F
   const { channels: C, height: H, width: W, kernel: K, stride: S, padding: P, outHeight: OH, outWidth: OW } = g;
   const plane = H * W;
   const pos = OH * OW;
-  const same = isSameStride1(g);
   const taps = K * K;
   // same-stride-1: per tap, its run [a, b) shifted into the plane, and the pixels all taps reach
-  const runs: TapRun[] = [];
+  const runs = tapRuns(g);
   let inLo = 0;
   let inHi = plane;
-  if (same) {
-    for (let t = 0; t < taps; t++) {
-      const r = tapRun(Math.floor(t / K), t % K, g, { a: 0, b: 0, shift: 0, oyLo: 0, oyHi: 0, lo: 0, hi: 0 });
-      runs.push(r);
-      inLo = Math.max(inLo, r.a + r.shift);
-      inHi = Math.min(inHi, r.b + r.shift);
-    }
-    if (inHi < inLo) inHi = inLo;
+  for (const r of runs ?? []) {
+    inLo = Math.max(inLo, r.a + r.shift);
+    inHi = Math.min(inHi, r.b + r.shift);
   }
+  if (inHi < inLo) inHi = inLo;
   const tapBase = new Int32Array(taps);
   dx.fill(0, 0, batch * C * plane);
   for (let s = 0, o = 0; s < batch; s++) {
     for (let c = 0; c < C; c++) {
       const xc = (s * C + c) * plane;
-      if (same) {
+      if (runs) {
         for (let t = 0; t < taps; t++) {
           zeroWrapped(cols, o + t * pos, runs[t]!, OW);
           tapBase[t] = o + t * pos - runs[t]!.shift;
